@@ -1,0 +1,1 @@
+"""The data layer: peewee models, database binding, migrations, demo data."""

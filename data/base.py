@@ -1,0 +1,69 @@
+"""Shared model plumbing: the base classes, ids, times and JSON columns."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+
+from peewee import CharField, DateTimeField, Model, TextField
+
+from data.db import database
+
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def new_id(prefix: str) -> str:
+    """An opaque, time-sortable id with a type prefix (``usr_01h...``)."""
+    millis = int(time.time() * 1000)
+    stamp = "".join(_CROCKFORD[(millis >> shift) & 31] for shift in range(45, -1, -5))
+    rand = "".join(secrets.choice(_CROCKFORD) for _ in range(12))
+    return f"{prefix}_{stamp}{rand}"
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, naive (the database stores UTC without zone)."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def isoformat(value: dt.datetime | None) -> str | None:
+    """ISO 8601 UTC with ``Z``, as the API shows every time."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+class JSONField(TextField):
+    """A JSON document stored as text (portable across SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    """Every table: bound to the database proxy, string primary keys."""
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class IdField(CharField):
+    """A primary key made by ``new_id``."""
+
+    def __init__(self, prefix: str, **kwargs):
+        self.prefix = prefix
+        super().__init__(primary_key=True, default=lambda: new_id(prefix), **kwargs)
+
+
+def created_field() -> DateTimeField:
+    """A ``created_at`` column filled on insert."""
+    return DateTimeField(default=utcnow)

@@ -1,0 +1,1 @@
+"""Background work: the Huey queues and their tasks, grouped by concern."""
