@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
@@ -117,9 +118,16 @@ def first_membership(user: User) -> Membership | None:
 
 def _throttled(email: str, ip: str, config: AuthConfig) -> None:
     window = dt.timedelta(seconds=config.login_window_seconds)
-    if LoginFailure.recent(email, ip, window) >= config.login_max_failures:
-        raise RateLimitExceeded("Too many failed sign-ins; try again later",
-                                headers={"Retry-After": str(config.login_window_seconds)})
+    if LoginFailure.recent(email, ip, window) < config.login_max_failures:
+        return
+    # Sign-in opens again when the oldest failure of the window ages out.
+    oldest = (LoginFailure.select(LoginFailure.created_at)
+              .where((LoginFailure.email == email) & (LoginFailure.ip == ip)
+                     & (LoginFailure.created_at >= utcnow() - window))
+              .order_by(LoginFailure.created_at).first())
+    wait = (oldest.created_at + window - utcnow()).total_seconds() if oldest else config.login_window_seconds
+    raise RateLimitExceeded("Too many failed sign-ins; try again later",
+                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 def authenticate(email: str, password: str, ip: str, config: AuthConfig) -> tuple[User, Membership]:
@@ -134,7 +142,8 @@ def authenticate(email: str, password: str, ip: str, config: AuthConfig) -> tupl
     if membership is None:
         raise InvalidCredentials("This account is disabled")
     LoginFailure.delete().where((LoginFailure.email == email) & (LoginFailure.ip == ip)).execute()
-    User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    user.last_login_at = utcnow()
+    User.update(last_login_at=user.last_login_at).where(User.id == user.id).execute()
     return user, membership
 
 
@@ -152,29 +161,47 @@ def _tokens_in_family(family: RefreshFamily, signer: TokenSigner, config: AuthCo
     return Tokens(access, refresh, signer.ttl_seconds)
 
 
+class _RefreshReused(Exception):
+    """A refresh token came back after it was rotated: someone else may hold a copy."""
+
+    def __init__(self, family: RefreshFamily):
+        super().__init__(family.id)
+        self.family = family
+
+
+def _claim_refresh(raw_refresh: str) -> RefreshToken:
+    """Mark the refresh token used (exactly once) and return it."""
+    token = RefreshToken.get_or_none(RefreshToken.token_hash == token_hash(raw_refresh.strip()))
+    if token is None:
+        raise Unauthorized("The refresh token is not valid")
+    if token.family.revoked_at is not None:
+        raise Unauthorized("The refresh token has been revoked")
+    claimed = (RefreshToken.update(used_at=utcnow())
+               .where((RefreshToken.id == token.id) & RefreshToken.used_at.is_null()).execute())
+    if not claimed:
+        raise _RefreshReused(token.family)
+    if token.expires_at < utcnow():
+        raise Unauthorized("The refresh token has expired")
+    return token
+
+
 def refresh(raw_refresh: str, signer: TokenSigner, config: AuthConfig) -> Tokens:
-    """Rotate a refresh token; a token used twice revokes its whole family."""
-    with database.atomic():
-        token = RefreshToken.get_or_none(RefreshToken.token_hash == token_hash(raw_refresh.strip()))
-        if token is None:
-            raise Unauthorized("The refresh token is not valid")
-        family = token.family
-        if family.revoked_at is not None:
-            raise Unauthorized("The refresh token has been revoked")
-        claimed = (RefreshToken.update(used_at=utcnow())
-                   .where((RefreshToken.id == token.id) & RefreshToken.used_at.is_null()).execute())
-        if not claimed:
-            family.revoke("reuse")
-            logger.warning("refresh token reuse detected; family %s revoked", family.id)
-            audit.record("auth.refresh_reuse", organization_id=family.organization_id, user_id=family.user_id)
-            raise Unauthorized("The refresh token was already used; all sessions of this sign-in were revoked")
-        if token.expires_at < utcnow():
-            raise Unauthorized("The refresh token has expired")
-        if Membership.get_or_none((Membership.user == family.user_id)
-                                  & (Membership.organization == family.organization_id)
-                                  & Membership.is_active) is None:
-            raise Unauthorized("This account has no access to the workspace any more")
-        return _tokens_in_family(family, signer, config)
+    """Rotate a refresh token; a token used twice revokes its whole family (and its access tokens)."""
+    try:
+        with database.atomic():
+            family = _claim_refresh(raw_refresh).family
+            if Membership.get_or_none((Membership.user == family.user_id)
+                                      & (Membership.organization == family.organization_id)
+                                      & Membership.is_active) is None:
+                raise Unauthorized("This account has no access to the workspace any more")
+            return _tokens_in_family(family, signer, config)
+    except _RefreshReused as reused:
+        # Revoked after the transaction above has rolled back, so the revocation sticks.
+        reused.family.revoke("reuse")
+        logger.warning("refresh token reuse detected; family %s revoked", reused.family.id)
+        audit.record("auth.refresh_reuse", organization_id=reused.family.organization_id,
+                     user_id=reused.family.user_id)
+        raise Unauthorized("The refresh token was already used; all sessions of this sign-in were revoked") from None
 
 
 def logout(jti: str | None, expires_at: dt.datetime | None, family_id: str | None) -> None:
@@ -188,10 +215,38 @@ def logout(jti: str | None, expires_at: dt.datetime | None, family_id: str | Non
                 family.revoke("logout")
 
 
-def revoke_user_sessions(user_id: str, reason: str) -> None:
-    """Revoke every refresh family (and so every access token) of a user."""
-    RefreshFamily.update(revoked_at=utcnow(), revoked_reason=reason).where(
-        (RefreshFamily.user == user_id) & RefreshFamily.revoked_at.is_null()).execute()
+def revoke_user_sessions(user_id: str, reason: str, org_id: str | None = None) -> None:
+    """Revoke every refresh family (and so every access token) of a user, or only those of one organization."""
+    where = (RefreshFamily.user == user_id) & RefreshFamily.revoked_at.is_null()
+    if org_id is not None:
+        where &= RefreshFamily.organization == org_id
+    RefreshFamily.update(revoked_at=utcnow(), revoked_reason=reason).where(where).execute()
+
+
+PROFILE_FIELDS = {"name": "name", "language": "language", "notificationPrefs": "notification_prefs"}
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password (the current one must match); every session of the user is revoked."""
+    if not verify_password(user.password_hash, current):
+        raise InvalidCredentials("currentPassword is wrong")
+    check_password_strength(new, user.email)
+    user.password_hash = hash_password(new)
+    revoke_user_sessions(user.id, "password-changed")
+
+
+def update_profile(user: User, changes: dict) -> User:
+    """Apply a user's own profile change (API field names); a new password needs the current one."""
+    with database.atomic():
+        if "password" in changes:
+            change_password(user, changes.get("currentPassword", ""), changes["password"])
+        for key, column in PROFILE_FIELDS.items():
+            if key in changes:
+                value = changes[key]
+                setattr(user, column, value.strip() if isinstance(value, str) else value)
+        user.updated_at = utcnow()
+        user.save()
+    return user
 
 
 def purge_expired() -> int:
@@ -232,20 +287,23 @@ def update_member(org_id: str, user_id: str, actor_role: Role, *, role: Role | N
             member.is_active = is_active
         member.save()
         if is_active is False:
-            revoke_user_sessions(user_id, "deactivated")
+            revoke_user_sessions(user_id, "deactivated", org_id)
     return member
 
 
-def remove_member(org_id: str, user_id: str, actor_role: Role) -> None:
+def remove_member(org_id: str, user_id: str, actor_role: Role, actor_id: str | None = None,
+                  ip: str | None = None) -> None:
     """Take a user out of the organization (the user account stays if they belong elsewhere)."""
     with database.atomic():
         member = membership_of(user_id, org_id)
         _check_can_assign(actor_role, Role(member.role))
         if member.role == Role.OWNER.value and _owners_left(org_id, user_id) == 0:
             raise Conflict("A workspace keeps at least one active OWNER")
+        # Recorded first: the actor may be removing themselves, and their user row may go below.
+        audit.record("user.removed", organization_id=org_id, user_id=actor_id, target_type="user",
+                     target_id=user_id, ip=ip)
         member.delete_instance()
-        RefreshFamily.update(revoked_at=utcnow(), revoked_reason="removed").where(
-            (RefreshFamily.user == user_id) & (RefreshFamily.organization == org_id)).execute()
+        revoke_user_sessions(user_id, "removed", org_id)
         if not Membership.select().where(Membership.user == user_id).exists():
             User.delete().where(User.id == user_id).execute()
 
@@ -269,22 +327,46 @@ def invite(org: Organization, email: str, name: str, role: Role, actor: User | N
     return inv, raw, user
 
 
-def accept_invite(raw: str, password: str, name: str | None = None) -> tuple[User, Invitation]:
-    """Set the invited user's password through the one-time link."""
-    with database.atomic():
-        inv = Invitation.get_or_none(Invitation.token_hash == token_hash(raw.strip()))
-        if inv is None or inv.accepted_at is not None or inv.expires_at < utcnow():
-            raise NotFound("This invitation link is not valid any more")
-        user = inv.user
+def _open_invitation(raw: str) -> Invitation:
+    inv = Invitation.get_or_none(Invitation.token_hash == token_hash(raw.strip()))
+    if inv is None or inv.accepted_at is not None or inv.expires_at < utcnow() or inv.user_id is None:
+        raise NotFound("This invitation link is not valid any more")
+    member = Membership.get_or_none((Membership.user == inv.user_id) & (Membership.organization == inv.organization_id)
+                                    & Membership.is_active)
+    if member is None:
+        raise NotFound("This invitation link is not valid any more")
+    return inv
+
+
+def _prove_password(user: User, password: str, ip: str, config: AuthConfig) -> None:
+    # The link alone must not sign anyone in as an account that already has a password; guesses are throttled
+    # exactly like sign-in attempts.
+    _throttled(user.email, ip, config)
+    if not verify_password(user.password_hash, password):
+        LoginFailure.create(email=user.email, ip=ip)
+        raise InvalidCredentials("This account already has a password: give it to accept the invitation")
+
+
+def accept_invite(raw: str, password: str, ip: str, config: AuthConfig, name: str | None = None
+                  ) -> tuple[User, Invitation]:
+    """Accept through the one-time link: a new user sets their password, an existing one proves theirs."""
+    inv = _open_invitation(raw)
+    user = inv.user
+    if user.password_hash is not None:
+        _prove_password(user, password, ip, config)
+    else:
         check_password_strength(password, user.email)
+    with database.atomic():
+        claimed = (Invitation.update(accepted_at=utcnow())
+                   .where((Invitation.id == inv.id) & Invitation.accepted_at.is_null()).execute())
+        if not claimed:
+            raise NotFound("This invitation link is not valid any more")
         if user.password_hash is None:
             user.password_hash = hash_password(password)
         if name:
             user.name = name.strip()
         user.updated_at = utcnow()
         user.save()
-        inv.accepted_at = utcnow()
-        inv.save()
     return user, inv
 
 

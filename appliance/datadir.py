@@ -1,10 +1,13 @@
 """The data directory: created once by ``callbox init``, checked by every process at start."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Iterator
 
 from appliance.config import CONFIG_FILE, DEFAULT_CONFIG_TEXT, SECRET_FILE, Config, load_config
 from appliance.errors import ConfigError
@@ -43,11 +46,26 @@ def check_data_dir(root: Path) -> None:
         raise ConfigError(f"data directory {root} has no secret key; run: callbox init --data-dir {root}")
 
 
+@contextlib.contextmanager
+def migration_lock(config: Config) -> Iterator[None]:
+    """Serialize migrations between the processes of one data directory (web and worker start together)."""
+    path = config.data_dir / ".migrate.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def open_database(config: Config, *, run_migrations: bool = True):
     """Bind the database and bring its schema up to date."""
     db = init_database(config)
     if run_migrations:
-        with db.connection_context():
+        with migration_lock(config), db.connection_context():
             applied = migrate(db)
         if applied:
             logger.info("database migrated to version %s", applied[-1])

@@ -61,24 +61,30 @@ def get_settings(org_id: str, box: SecretBox, *, reveal: bool = False) -> dict:
     return merged
 
 
-def update_settings(org_id: str, changes: dict, box: SecretBox) -> dict:
-    """Apply a (partial) change; secrets given are sealed, secrets set to null are cleared."""
-    row = _row(org_id)
-    sealed = _secrets(row, box)
-    changes = copy.deepcopy(changes)
+def _apply_secrets(changes: dict, sealed: dict[str, str]) -> None:
+    """Move secrets out of ``changes`` into ``sealed``: a value sets, null or "" clears, the mask keeps."""
     for path in SECRET_PATHS:
         section, key = _split(path)
-        if isinstance(changes.get(section), dict) and key in changes[section]:
-            value = changes[section].pop(key)
-            if value:
-                sealed[path] = value
-            else:
-                sealed.pop(path, None)
+        if not (isinstance(changes.get(section), dict) and key in changes[section]):
+            continue
+        value = changes[section].pop(key)
+        if value == mask("set"):
+            continue  # a client sent back what GET showed: the secret stays as it is
+        if value:
+            sealed[path] = value
+        else:
+            sealed.pop(path, None)
+
+
+def update_settings(org_id: str, changes: dict, box: SecretBox) -> dict:
+    """Apply a (partial) change; secrets given are sealed, secrets set to null are cleared."""
+    existing = OrgSettings.get_or_none(OrgSettings.organization == org_id)
+    row = existing or OrgSettings(organization=org_id, data={}, secrets="")
+    sealed = _secrets(row, box)
+    changes = copy.deepcopy(changes)
+    _apply_secrets(changes, sealed)
     row.data = _merge(row.data or {}, changes)
     row.secrets = box.seal(json.dumps(sealed)) if sealed else ""
     row.updated_at = utcnow()
-    if OrgSettings.get_or_none(OrgSettings.organization == org_id) is None:
-        row.save(force_insert=True)
-    else:
-        row.save()
+    row.save(force_insert=existing is None)
     return get_settings(org_id, box)

@@ -67,3 +67,40 @@ class IdField(CharField):
 def created_field() -> DateTimeField:
     """A ``created_at`` column filled on insert."""
     return DateTimeField(default=utcnow)
+
+
+class CompiledQuery:
+    """A peewee query whose SQL is built once and re-run with new parameters (hot paths only).
+
+    Building a joined query costs peewee far more than SQLite takes to run it; here ``build(*sentinels)`` is
+    called once per database type with placeholder values, and each run swaps the real values in by position.
+    Rows come back as model instances, joined models attached (``models[0]`` gets the others by field name).
+    """
+
+    def __init__(self, build, models: tuple[type[Model], ...], links: tuple[str, ...]):
+        self._build, self._models, self._links = build, models, links
+        self._cache: dict[type, tuple[str, list[int]]] = {}
+
+    def _compiled(self, arity: int) -> tuple[str, list[int]]:
+        kind = type(database.obj)
+        if kind not in self._cache:
+            sentinels = [f"__param_{i}__" for i in range(arity)]
+            sql, params = self._build(*sentinels).sql()
+            self._cache[kind] = (sql, [sentinels.index(p) for p in params])
+        return self._cache[kind]
+
+    def first(self, *args):
+        """The first row as joined model instances, or None."""
+        sql, order = self._compiled(len(args))
+        row = database.execute_sql(sql, [args[i] for i in order]).fetchone()
+        if row is None:
+            return None
+        instances, at = [], 0
+        for model in self._models:
+            fields = model._meta.sorted_fields
+            values = {f.name: f.python_value(v) for f, v in zip(fields, row[at:at + len(fields)])}
+            instances.append(model(__no_default__=True, **values))
+            at += len(fields)
+        for link, other in zip(self._links, instances[1:]):
+            setattr(instances[0], link, other)
+        return instances[0]

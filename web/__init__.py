@@ -7,6 +7,7 @@ import secrets
 import time
 
 from flask import Flask, g, request
+from peewee import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from appliance import __version__
@@ -53,7 +54,11 @@ def _start_request() -> None:
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
     g.started = time.perf_counter()
-    database.connect(reuse_if_open=True)
+    try:
+        database.connect(reuse_if_open=True)
+    except (OperationalError, InterfaceError) as exc:
+        # Left to the first query: /health reports it as unhealthy (503), other endpoints answer 503.
+        logger.warning("cannot connect to the database: %s", exc)
 
 
 def _end_request(exc) -> None:

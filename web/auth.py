@@ -14,11 +14,12 @@ from typing import Callable
 
 from flask import Flask, current_app, g, request, session
 from flask_login import LoginManager, current_user
+from peewee import SQL, fn
 
-from appliance.errors import CallboxError, Forbidden, Unauthorized
+from appliance.errors import CallboxError, Forbidden, NotFound, Unauthorized
 from appliance.roles import Role
 from appliance.security import AccessClaims, TokenSigner, token_hash
-from data.base import utcnow
+from data.base import CompiledQuery, utcnow
 from data.models import ApiKey, Membership, Organization, RefreshFamily, RevokedToken, User
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Principal:
     api_key: ApiKey | None = None
     claims: AccessClaims | None = None
     via: str = "token"
+    membership: Membership | None = None
 
     @property
     def rate_key(self) -> str:
@@ -70,27 +72,61 @@ def _membership(user_id: str, organization_id: str) -> tuple[User, Membership] |
     return (row.user, row) if row else None
 
 
+def _foreign_workspace() -> NotFound:
+    # Another organization answers 404 like any of its resources: whether it exists is not revealed.
+    return NotFound("Workspace not found among yours (X-Workspace-Id)")
+
+
 def _workspace_for(user_id: str, default_org: str) -> tuple[User, Membership]:
-    wanted = request.headers.get("X-Workspace-Id") or default_org
+    wanted = request.headers.get("X-Workspace-Id", "").strip() or default_org
     found = _membership(user_id, wanted)
     if found is None:
         if wanted != default_org:
-            raise Forbidden("You are not a member of that workspace")
+            raise _foreign_workspace()
         raise Unauthorized("This account has no access to the workspace any more")
     return found
+
+
+def _token_membership_query(user_id, org_id, jti, family_id=None):
+    one = SQL("1")
+    query = (Membership.select(Membership, User, Organization).join(User).switch(Membership).join(Organization)
+             .where((Membership.user == user_id) & (Membership.organization == org_id) & Membership.is_active
+                    & ~fn.EXISTS(RevokedToken.select(one).where(RevokedToken.jti == jti))))
+    if family_id is not None:
+        query = query.where(fn.EXISTS(RefreshFamily.select(one).where(
+            (RefreshFamily.id == family_id) & RefreshFamily.revoked_at.is_null())))
+    return query
+
+
+# The hot path of every API request: one SQL statement, compiled once.
+_LIVE_MEMBERSHIP = CompiledQuery(_token_membership_query, (Membership, User, Organization), ("user", "organization"))
+_LIVE_MEMBERSHIP_NO_FAMILY = CompiledQuery(lambda u, o, j: _token_membership_query(u, o, j),
+                                           (Membership, User, Organization), ("user", "organization"))
+
+
+def _live_token_membership(claims: AccessClaims, org_id: str) -> Membership | None:
+    """The active membership, provided the token and its refresh family are not revoked."""
+    if claims.family_id:
+        return _LIVE_MEMBERSHIP.first(claims.user_id, org_id, claims.jti, claims.family_id)
+    return _LIVE_MEMBERSHIP_NO_FAMILY.first(claims.user_id, org_id, claims.jti)
 
 
 def _from_bearer(token: str) -> Principal:
     signer: TokenSigner = current_app.extensions["callbox.signer"]
     claims = signer.verify(token)
-    if RevokedToken.get_or_none(RevokedToken.jti == claims.jti) is not None:
-        raise Unauthorized("The access token has been revoked")
-    if claims.family_id:
-        family = RefreshFamily.get_or_none(RefreshFamily.id == claims.family_id)
-        if family is None or family.revoked_at is not None:
+    wanted = request.headers.get("X-Workspace-Id", "").strip() or claims.organization_id
+    membership = _live_token_membership(claims, wanted)
+    if membership is None:
+        # Slow path, failures only: say precisely why.
+        if RevokedToken.get_or_none(RevokedToken.jti == claims.jti) is not None:
             raise Unauthorized("The access token has been revoked")
-    user, membership = _workspace_for(claims.user_id, claims.organization_id)
-    return Principal(membership.organization, Role(membership.role), user=user, claims=claims)
+        family = RefreshFamily.get_or_none(RefreshFamily.id == claims.family_id) if claims.family_id else None
+        if claims.family_id and (family is None or family.revoked_at is not None):
+            raise Unauthorized("The access token has been revoked")
+        _workspace_for(claims.user_id, claims.organization_id)
+        raise Unauthorized("This account has no access to the workspace any more")
+    return Principal(membership.organization, Role(membership.role), user=membership.user, claims=claims,
+                     membership=membership)
 
 
 def _from_api_key(raw: str) -> Principal:
@@ -98,6 +134,9 @@ def _from_api_key(raw: str) -> Principal:
            .where(ApiKey.key_hash == token_hash(raw.strip())).first())
     if key is None:
         raise Unauthorized("The API key is not valid")
+    wanted = request.headers.get("X-Workspace-Id", "").strip()
+    if wanted and wanted != key.organization_id:
+        raise _foreign_workspace()  # a key acts in its own workspace only
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
         ApiKey.update(last_used_at=now).where(ApiKey.id == key.id).execute()
@@ -112,7 +151,8 @@ def _from_session() -> Principal | None:
     if not expected or not hmac.compare_digest(sent, expected):
         raise Unauthorized("A browser session needs its CSRF token (X-CSRF-Token) to use the API")
     user, membership = _workspace_for(current_user.id, session.get("organization_id", ""))
-    return Principal(membership.organization, Role(membership.role), user=user, via="session")
+    return Principal(membership.organization, Role(membership.role), user=user, via="session",
+                     membership=membership)
 
 
 def resolve_principal() -> None:

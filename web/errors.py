@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, request
+from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from appliance.errors import CallboxError
@@ -41,6 +42,8 @@ def error_response(status: int, code: str, message: str, details: Any = None, he
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="callbox"')
     return response
 
 
@@ -64,6 +67,8 @@ def handle_http_exception(error: HTTPException):
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if error.response is not None and error.response.headers.get("Retry-After"):
         headers["Retry-After"] = error.response.headers["Retry-After"]
     details = data.get("errors") or data.get("messages")
@@ -86,6 +91,13 @@ def handle_callbox_error(error: CallboxError):
     return error_response(error.status, error.code, error.message, error.details, error.headers)
 
 
+def handle_database_down(error: Exception):
+    """The database cannot be reached (or is not migrated): 503, so clients retry instead of giving up."""
+    logger.error("database error on %s %s: %s", request.method, request.path, error)
+    return error_response(503, "SERVICE_UNAVAILABLE", "The database is not available; try again shortly",
+                          headers={"Retry-After": "30"})
+
+
 def handle_unexpected(error: Exception):
     """Anything else: logged with its traceback, answered without it."""
     if isinstance(error, HTTPException):
@@ -98,4 +110,6 @@ def init_app(app: Flask) -> None:
     """Register the handlers (API paths get JSON; the UI registers its own pages for its paths)."""
     app.register_error_handler(CallboxError, handle_callbox_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(InterfaceError, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)

@@ -29,6 +29,7 @@ CREATE TABLE memberships (
     UNIQUE (organization_id, user_id)
 );
 CREATE INDEX memberships_user ON memberships (user_id);
+CREATE INDEX memberships_org_created ON memberships (organization_id, created_at);
 
 CREATE TABLE api_keys (
     id TEXT PRIMARY KEY,

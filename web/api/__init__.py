@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 from appliance import __version__
 from web import errors
-from web.api.common import ErrorEnvelopeSchema
+from web.api.common import AccessDocPlugin, ErrorEnvelopeSchema
 
 PREFIX = "/api/v1"
 
@@ -31,11 +31,14 @@ def _docs_assets(filename: str):
 def init_app(app: Flask) -> None:
     """Register every resource blueprint and the OpenAPI document / docs UI (assets served locally)."""
     from web.api import auth, health, settings, users, workspaces
+    from web.api import ai, appointments, assistants, knowledge, phone_numbers
 
     app.config.update(
         API_TITLE="Callbox API", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL=f"{PREFIX}/docs/assets/",
+        # No badge from validator.swagger.io: the docs page must not reach any other host.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {"description": "One consistent API for the whole call center. Errors use the envelope "
                                     "`{success: false, error: {code, message, details}}`."},
@@ -46,8 +49,10 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}, {"apiKey": []}],
         },
     )
-    api.init_app(app)
-    for module in (auth, users, workspaces, settings, health):
+    api.init_app(app, spec_kwargs={"extra_plugins": [AccessDocPlugin(app)]})
+    for module in (auth, users, workspaces, settings, health,
+                   assistants, knowledge, appointments, phone_numbers, ai):
         api.register_blueprint(module.blp, url_prefix=PREFIX)
+    app.register_blueprint(appointments.feed_bp)  # /calendar/<token>.ics: outside the API, for calendar apps
     app.add_url_rule(f"{PREFIX}/docs/assets/<path:filename>", "api-docs.assets", _docs_assets)
     app.add_url_rule("/api/health", "health_alias", health.health_view)

@@ -173,7 +173,8 @@ class AcceptInvite(MethodView):
     @blp.response(200, envelope(LoggedInSchema))
     def post(self, body):
         """Accept an invitation: set your password and sign in."""
-        user, inv = accounts.accept_invite(body["token"], body["password"], body.get("name"))
+        user, inv = accounts.accept_invite(body["token"], body["password"], client_ip(), config().auth,
+                                           body.get("name"))
         membership = accounts.membership_of(user.id, inv.organization_id)
         tokens = accounts.issue_tokens(user, inv.organization_id, signer(), config().auth)
         return {"data": {"user": user_view(user, membership), "token": tokens.access_token,

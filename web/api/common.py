@@ -7,10 +7,12 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 import marshmallow as ma
+from apispec import BasePlugin
 from marshmallow import fields, validate
 
 from appliance.errors import ValidationError
 from data.base import isoformat
+from web.auth import PUBLIC
 
 MAX_LIMIT = 100
 
@@ -92,15 +94,39 @@ def page_args_schema(sortable: Iterable[str], **extra: fields.Field) -> type[ma.
     return type("PageArgs", (PageArgsSchema,), attrs)
 
 
-def paginate(query, args: dict, sort_columns: dict[str, Any], default_sort: str) -> tuple[list, dict]:
-    """Run one page of a peewee query (``paginate`` + ``count``, never slicing); return (rows, pagination)."""
+def paginate(query, args: dict, sort_columns: dict[str, Any], default_sort: str,
+             count_query=None) -> tuple[list, dict]:
+    """Run one page of a peewee query (``paginate`` + ``count``, never slicing); return (rows, pagination).
+
+    Rows that tie on the sort column keep a stable order by primary key, so pages never overlap.
+    ``count_query`` may give a cheaper query with the same rows (e.g. without joins only needed for display).
+    """
     column = sort_columns.get(args.get("sortBy") or default_sort)
     if column is None:
         raise ValidationError(f"sortBy must be one of {', '.join(sorted(sort_columns))}")
-    ordering = column.asc() if args.get("order") == "asc" else column.desc()
+    descending = args.get("order") != "asc"
+    key = query.model._meta.primary_key
+    ordering = (column.desc(), key.desc()) if descending else (column.asc(), key.asc())
     page, limit = args["page"], args["limit"]
-    total = query.count()
-    rows = list(query.order_by(ordering).paginate(page, limit))
+    total = (query if count_query is None else count_query).count()
+    rows = [row for row in query.order_by(*ordering).paginate(page, limit)]  # list() would run it twice
     pages = math.ceil(total / limit) if total else 0
     return rows, {"page": page, "limit": limit, "total": total, "totalPages": pages,
                   "hasNext": page < pages, "hasPrev": page > 1}
+
+
+class AccessDocPlugin(BasePlugin):
+    """apispec plugin: operations whose view is ``@access(PUBLIC)`` document ``security: []`` (no sign-in)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        """Called by apispec for each path; flask-smorest passes the werkzeug ``rule``."""
+        rule = kwargs.get("rule")
+        view = self.app.view_functions.get(rule.endpoint) if rule is not None else None
+        view_class = getattr(view, "view_class", None)
+        for method, operation in (operations or {}).items():
+            target = getattr(view_class, method, None) if view_class is not None else view
+            if getattr(target, "_callbox_access", None) == PUBLIC:
+                operation["security"] = []

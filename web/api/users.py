@@ -4,13 +4,11 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import ValidationError as SchemaError, fields, validate, validates_schema
 
 from appliance import accounts, audit
-from appliance.errors import Forbidden, InvalidCredentials, ValidationError
+from appliance.errors import Forbidden
 from appliance.roles import Role
-from appliance.security import hash_password, verify_password
-from data.base import utcnow
 from data.models import Membership, User
 from web.api.common import Schema, UTCDateTime, envelope, page_args_schema, paginate
 from web.auth import access, client_ip, current_principal
@@ -49,15 +47,22 @@ def caller_user() -> tuple[User, Membership]:
     principal = current_principal()
     if principal.user is None:
         raise Forbidden("This needs a user's sign-in; an API key acts for the workspace, not a user")
-    return principal.user, accounts.membership_of(principal.user.id, principal.organization.id)
+    return principal.user, principal.membership or accounts.membership_of(principal.user.id,
+                                                                           principal.organization.id)
 
 
 class MePatchSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     language = fields.String(validate=validate.Length(min=2, max=16))
-    notificationPrefs = fields.Dict(keys=fields.String(), values=fields.Raw())
-    password = fields.String(validate=validate.Length(max=1024))
+    notificationPrefs = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=fields.Raw())
+    password = fields.String(validate=validate.Length(min=1, max=1024),
+                             metadata={"description": "new password; needs currentPassword; signs out every session"})
     currentPassword = fields.String(validate=validate.Length(max=1024))
+
+    @validates_schema
+    def _password_needs_current(self, data, **kwargs):
+        if "password" in data and "currentPassword" not in data:
+            raise SchemaError("give currentPassword to change your password", "currentPassword")
 
 
 class UserQuerySchema(page_args_schema(["createdAt", "name", "email", "role"])):
@@ -82,6 +87,11 @@ class MemberPatchSchema(Schema):
     role = fields.String(**ROLE_FIELD)
     isActive = fields.Boolean()
 
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise SchemaError("give role or isActive")
+
 
 @blp.route("/users/me")
 class Me(MethodView):
@@ -97,18 +107,12 @@ class Me(MethodView):
     def patch(self, body):
         """Change your name, language, notification preferences or password."""
         user, membership = caller_user()
-        if "password" in body:
-            if not verify_password(user.password_hash, body.get("currentPassword", "")):
-                raise InvalidCredentials("currentPassword is wrong")
-            accounts.check_password_strength(body["password"], user.email)
-            user.password_hash = hash_password(body["password"])
-            accounts.revoke_user_sessions(user.id, "password-changed")
-        for key, column in (("name", "name"), ("language", "language"), ("notificationPrefs", "notification_prefs")):
-            if key in body:
-                setattr(user, column, body[key].strip() if isinstance(body[key], str) else body[key])
-        user.updated_at = utcnow()
-        user.save()
-        return {"data": user_view(user, membership)}
+        accounts.update_profile(user, body)
+        if "password" not in body:
+            return {"data": user_view(user, membership)}
+        audit.record("user.password_changed", organization_id=membership.organization_id, user_id=user.id,
+                     target_type="user", target_id=user.id, ip=client_ip())
+        return {"data": user_view(user, membership), "message": "Password changed: every session was signed out"}
 
 
 @blp.route("/users")
@@ -119,14 +123,18 @@ class Users(MethodView):
     def get(self, args):
         """Members of the workspace (filters: role, search)."""
         org = current_principal().organization
-        query = (Membership.select(Membership, User).join(User).where(Membership.organization == org))
+        where = Membership.organization == org
         if args.get("role"):
-            query = query.where(Membership.role == args["role"])
+            where &= Membership.role == args["role"]
+        count_query = Membership.select().where(where)
         if args.get("search"):
             term = args["search"].strip()
-            query = query.where(User.name.contains(term) | User.email.contains(term))
+            where &= User.name.contains(term) | User.email.contains(term)
+            count_query = None
+        query = Membership.select(Membership, User).join(User).where(where)
         rows, page = paginate(query, args, {"createdAt": Membership.created_at, "name": User.name,
-                                            "email": User.email, "role": Membership.role}, "createdAt")
+                                            "email": User.email, "role": Membership.role}, "createdAt",
+                              count_query=count_query)
         return {"data": [user_view(m.user, m) for m in rows], "pagination": page}
 
     @access(Role.ADMIN)
@@ -161,8 +169,6 @@ class UsersById(MethodView):
     def patch(self, body, user_id):
         """Change a member's role or deactivate them (a workspace keeps an OWNER)."""
         principal = current_principal()
-        if not body:
-            raise ValidationError("Give role or isActive")
         member = accounts.update_member(principal.organization.id, user_id, principal.role,
                                         role=body.get("role"), is_active=body.get("isActive"))
         audit.record("user.updated", organization_id=principal.organization.id, user_id=principal.user_id,
@@ -174,7 +180,5 @@ class UsersById(MethodView):
     def delete(self, user_id):
         """Remove a member from the workspace."""
         principal = current_principal()
-        accounts.remove_member(principal.organization.id, user_id, principal.role)
-        audit.record("user.removed", organization_id=principal.organization.id, user_id=principal.user_id,
-                     target_type="user", target_id=user_id, ip=client_ip())
+        accounts.remove_member(principal.organization.id, user_id, principal.role, principal.user_id, client_ip())
         return {"data": None, "message": "User removed"}

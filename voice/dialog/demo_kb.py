@@ -1,0 +1,156 @@
+"""The demo business: a small dental clinic's knowledge base and assistant, shared by ``init --demo`` and the bench."""
+from __future__ import annotations
+
+from voice.dialog.types import AssistantProfile, KnowledgeItem
+
+# (id, category, question, answer, variations, priority)
+_ITEMS: tuple[tuple[str, str, str, str, tuple[str, ...], bool], ...] = (
+    ("kb_demo_hours", "hours", "What are your opening hours?",
+     "We're open Monday to Friday from 8:00 to 18:00, and Saturday from 9:00 to 13:00. We're closed on Sundays.",
+     ("When are you open?", "What time do you open and close?", "What are your business hours?"), False),
+    ("kb_demo_weekend", "hours", "Are you open on weekends?",
+     "We're open Saturday mornings from 9:00 to 13:00. We're closed on Sundays.",
+     ("Are you open on Saturday?", "Can I come in on a Sunday?"), False),
+    ("kb_demo_holidays", "hours", "Are you open on public holidays?",
+     "We're closed on public holidays. Our emergency line is still answered on those days.",
+     ("Are you open on Christmas?", "What about bank holidays?"), False),
+    ("kb_demo_location", "location", "Where are you located?",
+     "We're at 214 Maple Avenue, Suite 3, right next to the public library.",
+     ("What is your address?", "How do I find the clinic?"), False),
+    ("kb_demo_parking", "location", "Is there parking?",
+     "Yes, there's free parking for patients behind the building, and metered street parking on Maple Avenue.",
+     ("Where can I park?", "Do you have a car park?"), False),
+    ("kb_demo_transit", "location", "Can I get there by public transport?",
+     "Yes. Bus line 12 stops right in front of the clinic, and Central Station is a five minute walk away.",
+     ("Which bus goes to the clinic?", "Is it near the train station?"), False),
+    ("kb_demo_access", "location", "Is the clinic wheelchair accessible?",
+     "Yes, the clinic is on the ground floor with step-free access and an accessible restroom.",
+     ("Do you have step-free access?", "Is there an elevator or stairs?"), False),
+    ("kb_demo_new_patients", "general", "Are you accepting new patients?",
+     "Yes, we're happy to welcome new patients of all ages.",
+     ("Can I register as a new patient?", "Are you taking on new patients?"), False),
+    ("kb_demo_first_visit", "general", "What should I bring to my first visit?",
+     "Please bring a photo ID, your insurance card and a list of any medications you take, and arrive "
+     "15 minutes early to fill in a short form.",
+     ("What do I need for my first appointment?", "How early should I arrive?"), False),
+    ("kb_demo_price_cleaning", "pricing", "How much is a cleaning?",
+     "A check-up with a professional cleaning costs $120, including the exam.",
+     ("What does a checkup cost?", "Price of a dental cleaning and exam?"), False),
+    ("kb_demo_price_whitening", "pricing", "How much does teeth whitening cost?",
+     "In-office teeth whitening is $350, and a take-home whitening kit is $180.",
+     ("What is the price of whitening?", "Do you do whitening and what does it cost?"), False),
+    ("kb_demo_price_filling", "pricing", "How much is a filling?",
+     "Tooth-colored fillings start at $150 per tooth, depending on the size.",
+     ("What do you charge for a cavity filling?", "Cost of a filling?"), False),
+    ("kb_demo_price_crown", "pricing", "How much does a crown cost?",
+     "A porcelain crown costs $1,100, including the temporary crown.",
+     ("What is the price of a dental crown?", "Crown cost?"), False),
+    ("kb_demo_price_root_canal", "pricing", "How much is a root canal?",
+     "A root canal costs between $700 and $1,000, depending on the tooth.",
+     ("What does root canal treatment cost?",), False),
+    ("kb_demo_price_implant", "pricing", "How much do dental implants cost?",
+     "A single implant with its crown starts at $2,900. We'll give you an exact quote after a consultation.",
+     ("What is the price of an implant?", "Implant cost?"), False),
+    ("kb_demo_price_aligners", "aligners", "How much do clear aligners cost?",
+     "Clear aligner treatment starts at $3,800, and we offer monthly payment plans.",
+     ("What is the price of Invisalign?", "How much are invisible braces?"), False),
+    ("kb_demo_consultation", "pricing", "Is the consultation free?",
+     "The first consultation for aligners or implants is free. A regular new-patient exam is part of the $120 check-up.",
+     ("Do you charge for a consultation?", "Is there a free first consultation?"), False),
+    ("kb_demo_aligner_delivery", "aligners", "When will my aligners arrive?",
+     "Your aligners usually arrive three to four weeks after your scan. We'll text you when they're ready to pick up, "
+     "or we can ship them to your home for free.",
+     ("How long does aligner delivery take?", "Can you ship my aligners to my home?",
+      "How long until I get my Invisalign trays?"), False),
+    ("kb_demo_aligner_lost", "aligners", "What if I lose or break an aligner?",
+     "Call us and we'll order a replacement tray, which costs $100. Until it arrives, wear your previous tray.",
+     ("I lost my aligner tray.", "My aligner cracked, what should I do?"), False),
+    ("kb_demo_insurance", "insurance", "Which insurance do you accept?",
+     "We accept most PPO plans, including Delta Dental, Cigna, Aetna and MetLife, and we file the claim for you.",
+     ("Do you take my insurance?", "Are you in network with Delta Dental?", "Do you accept dental insurance?"), False),
+    ("kb_demo_no_insurance", "insurance", "What if I don't have insurance?",
+     "No problem. Our membership plan is $25 a month and covers two cleanings a year plus 15% off other treatments.",
+     ("Do you have a plan for people without insurance?", "Is there a membership plan?"), False),
+    ("kb_demo_payment", "billing", "What payment methods do you accept?",
+     "We accept cash, all major credit and debit cards, HSA and FSA cards, and Apple Pay.",
+     ("Can I pay by credit card?", "Do you take cash?"), False),
+    ("kb_demo_financing", "billing", "Do you offer payment plans?",
+     "Yes, we offer financing through CareCredit, with 12 months interest-free on treatments over $500.",
+     ("Can I pay in installments?", "Do you have financing?"), False),
+    ("kb_demo_billing", "billing", "I have a question about my bill.",
+     "Our billing office is available Monday to Friday from 9:00 to 17:00 at extension 2, or by email at "
+     "billing@brightsmile.example.",
+     ("Who do I talk to about an invoice?", "I think I was charged twice."), False),
+    ("kb_demo_booking_how", "booking", "How can I book an appointment?",
+     "You can book right now on this call, online at brightsmile.example, or by asking at the front desk.",
+     ("Can I book online?", "How do I make an appointment?"), False),
+    ("kb_demo_booking_wait", "booking", "How soon can I get an appointment?",
+     "We usually have openings within a week, and we keep same-day slots for emergencies.",
+     ("How long is the wait for an appointment?", "Do you have anything available this week?"), False),
+    ("kb_demo_walk_in", "booking", "Do you accept walk-ins?",
+     "We see walk-in patients only for emergencies. For everything else please book an appointment first.",
+     ("Can I just drop in without an appointment?",), False),
+    ("kb_demo_cancel_policy", "policies", "What is your cancellation policy?",
+     "Please give us at least 24 hours notice to cancel or reschedule. Late cancellations have a $40 fee.",
+     ("Is there a fee if I cancel?", "How much notice do I need to give to reschedule?"), False),
+    ("kb_demo_late", "policies", "What happens if I'm running late?",
+     "If you're more than 15 minutes late we may need to reschedule, so please call us if you're delayed.",
+     ("I'm going to be late for my appointment.",), False),
+    ("kb_demo_emergency", "emergencies", "What should I do in a dental emergency?",
+     "For severe pain, a knocked-out tooth or swelling, call us right away and we'll see you the same day. "
+     "After hours, call our emergency line at 555-0199.",
+     ("I have a really bad toothache.", "I broke my tooth, can you see me today?", "Do you take emergencies?"), True),
+    ("kb_demo_children", "services", "Do you see children?",
+     "Yes, we see children from age 3, and their first visit is a gentle, fun introduction to the dentist.",
+     ("Do you treat kids?", "What age can my child start coming?"), False),
+    ("kb_demo_dentists", "general", "Who are the dentists?",
+     "Our dentists are Dr. Maria Lopez, who has practiced for 15 years, and Dr. James Chen, our implant specialist.",
+     ("Who will I see?", "What are the doctors' names?"), False),
+    ("kb_demo_languages", "general", "Do you speak Spanish?",
+     "Yes, Dr. Lopez and two of our staff speak Spanish, and Dr. Chen speaks Mandarin.",
+     ("What languages does your staff speak?",), False),
+    ("kb_demo_anxiety", "services", "I'm nervous about the dentist. Can you help?",
+     "Absolutely. We take things slowly, and we offer laughing gas or mild oral sedation for anxious patients.",
+     ("Do you offer sedation?", "I'm scared of dental work."), False),
+    ("kb_demo_wisdom", "services", "Do you remove wisdom teeth?",
+     "Yes, we do simple wisdom tooth extractions here. Complex surgical cases are referred to an oral surgeon nearby.",
+     ("Can you pull my wisdom tooth?", "Do you do extractions?"), False),
+    ("kb_demo_xray", "services", "Are dental x-rays safe?",
+     "Yes. We use digital x-rays, which use up to 80% less radiation than film.",
+     ("How much radiation is in an x-ray?", "Do I need x-rays?"), False),
+    ("kb_demo_records", "general", "How do I transfer my records from my old dentist?",
+     "Just sign our records release form and we'll request your x-rays and history from your previous dentist.",
+     ("Can you get my x-rays from my previous dentist?",), False),
+    ("kb_demo_contact", "general", "How can I contact you by email?",
+     "You can email us at hello@brightsmile.example, and we reply within one business day.",
+     ("What is your email address?", "Can I send you a message?"), False),
+)
+
+DEMO_HOURS = {
+    "monday": ("08:00", "18:00"), "tuesday": ("08:00", "18:00"), "wednesday": ("08:00", "18:00"),
+    "thursday": ("08:00", "18:00"), "friday": ("08:00", "18:00"), "saturday": ("09:00", "13:00"),
+}
+
+
+def demo_items() -> list[KnowledgeItem]:
+    """The demo clinic's knowledge items (ids are stable so a re-run of ``init --demo`` can skip existing ones)."""
+    return [KnowledgeItem(id=i, question=q, answer=a, variations=v, category=c, is_priority=p)
+            for i, c, q, a, v, p in _ITEMS]
+
+
+def demo_profile(**overrides) -> AssistantProfile:
+    """The demo clinic's assistant."""
+    values = dict(
+        name="Sophie", language="en", business_name="Bright Smile Dental",
+        greeting="Hello, thanks for calling Bright Smile Dental. This is Sophie, how can I help you today?",
+        closing="Thanks for calling Bright Smile Dental. Have a great day!",
+        tone="friendly", speaking_style="balanced", transfer_confidence_threshold=0.5,
+        low_confidence_transfers=2, max_duration_seconds=600, transfer_on_request=True, languages=("en",),
+        transfer_destination="sip:frontdesk@pbx.local",
+        forbidden_topics=("medical diagnosis", "prescription", "legal advice", "politics"),
+        disclaimer="I'm not able to give advice on that over the phone. One of our dentists can talk it through "
+                   "with you at an appointment.",
+        booking_enabled=True, business_hours=DEMO_HOURS, timezone="America/New_York",
+        appointment_minutes=30)
+    values.update(overrides)
+    return AssistantProfile(**values)
