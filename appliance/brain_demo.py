@@ -1,4 +1,4 @@
-"""Demo data of the AI: assistant "Sunny", the clinic's knowledge base, a phone number and some appointments.
+"""Demo data of the AI: assistant "Sophie", the clinic's knowledge base, a phone number and some appointments.
 
 Registered in ``appliance.demo.SEEDERS`` as ``seed_ai_demo``; idempotent like every seeder (it only adds what is
 missing, so ``init --demo`` can run again).
@@ -19,7 +19,7 @@ from voice.dialog.demo_kb import DEMO_HOURS, demo_items, demo_profile
 
 logger = logging.getLogger(__name__)
 
-DEMO_ASSISTANT = "Sunny"
+DEMO_ASSISTANT = "Sophie"
 DEMO_NUMBER = "+12125550142"
 DEMO_SIP_PASSWORD = "demo-sip-password"
 

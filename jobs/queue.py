@@ -29,7 +29,10 @@ def _storage(config: Config, name: str):
 
 
 def bind_queues(config: Config) -> None:
-    """Bind both queues to the configured storage (tests: immediate mode, in memory)."""
+    """Bind both queues to the configured storage (tests: immediate mode, in memory), and the tasks' runtime."""
+    from jobs import runtime
+
+    runtime.bind(config)
     for queue in (huey, voice_huey):
         if config.testing:
             queue.immediate = True

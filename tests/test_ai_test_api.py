@@ -62,7 +62,7 @@ def test_answers_from_the_demo_knowledge_base(client, owner, clinic):
     caller = Caller(client, owner)
     first = caller.say("What are your opening hours?")
     assert first["sessionId"].startswith("ais_")
-    assert "Sunny" in first["greeting"]
+    assert "Sophie" in first["greeting"]
     assert first["intentDetected"] == "business_hours_inquiry" and first["action"] == "answer"
     assert "Monday to Friday" in first["aiResponse"]
     assert 50 <= first["confidence"] <= 100 and isinstance(first["responseTime"], int)
@@ -245,7 +245,7 @@ def test_demo_seed_is_complete_and_idempotent(client, owner, config):
     assert counts == again and counts[0] == 1 and counts[1] >= 30 and counts[2] == 1 and counts[3] >= 5
     assert pending == 0  # seeded bookings are not news for webhooks
     config_view = client.get(f"{API}/ai/config", headers=owner.headers).json["data"]
-    assert config_view["name"] == "Sunny" and config_view["businessHours"]["saturday"] == {"open": "09:00",
+    assert config_view["name"] == "Sophie" and config_view["businessHours"]["saturday"] == {"open": "09:00",
                                                                                            "close": "13:00"}
     number = client.get(f"{API}/phone-numbers", headers=owner.headers).json["data"][0]
     assert number["assistantId"] == config_view["id"] and number["sip"]["password"] == "********"
