@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
+pytest_plugins = ["tests.sipp.harness"]
+
 from appliance import accounts
 from appliance.config import load_config
 from appliance.datadir import create_data_dir, open_database
