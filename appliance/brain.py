@@ -26,6 +26,7 @@ from data.base import utcnow
 from data.models import Organization
 from voice.dialog import types as engine
 from voice.dialog.conversation import Conversation
+from voice.dialog.embedding import shared_encoder
 from voice.dialog.retrieval import KnowledgeIndex
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class IndexCache:
             if cached and cached[0] == stamp:
                 self._entries.move_to_end(org_id)
                 return cached[1]
-        index = KnowledgeIndex.build(engine_items(knowledge.active_items(org_id)))
+        index = KnowledgeIndex.build(engine_items(knowledge.active_items(org_id)), shared_encoder())
         with self._lock:
             self._entries[org_id] = (stamp, index)
             while len(self._entries) > self._size:

@@ -240,6 +240,14 @@ def run_worker(args: argparse.Namespace, config: Config) -> int:
     return consume(config, config.queue.workers)
 
 
+def run_voice(args: argparse.Namespace, config: Config) -> int:
+    """``callbox voice``: the SIP voice agent and the consumer of the ``voice`` queue."""
+    from voice.service import run_voice as serve
+
+    migrate_database(config)
+    return serve(config)
+
+
 def run_up(args: argparse.Namespace, config: Config) -> int:
     """``callbox up``: every service as a supervised child process."""
     from appliance import supervisor as sv
@@ -302,6 +310,11 @@ def _worker_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive, help="worker threads")
 
 
+def _voice_args(p: argparse.ArgumentParser) -> None:
+    _data_dir(p)
+    p.add_argument("--sip-port", type=_port, help="SIP UDP port (default from config: 5060)")
+
+
 def _up_args(p: argparse.ArgumentParser) -> None:
     _data_dir(p)
     p.add_argument("--host", help="web address (default from config: 127.0.0.1)")
@@ -334,6 +347,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("up", "run web, worker and voice together (Ctrl-C stops)", _up_args, run_up),
     Command("web", "run the web UI and API", _web_args, run_web),
     Command("worker", "run the background worker", _worker_args, run_worker),
+    Command("voice", "run the SIP voice agent", _voice_args, run_voice),
     Command("create-admin", "create an appliance admin (OWNER, superuser)", _admin_args, run_create_admin),
     Command("demo", "add the demo organization and data", _data_dir, run_demo),
     Command("doctor", "check the data directory and services", _data_dir, run_doctor, uses_config=False),

@@ -87,6 +87,64 @@ class VoiceConfig:
     """UDP port of the SIP agent."""
     enabled: bool = True
     """Whether ``callbox up`` starts the voice agent."""
+    sip_host: str = "0.0.0.0"
+    """Address the SIP and RTP sockets bind to."""
+    external_host: str = ""
+    """Address advertised to the PBX in SIP and SDP (NAT); empty: the address that routes to the peer."""
+    external_port: int = 0
+    """SIP port advertised to the PBX (NAT port forward); 0: ``sip_port``."""
+    rtp_port_min: int = 10000
+    """Lowest RTP port handed to a call."""
+    rtp_port_max: int = 20000
+    """Highest RTP port handed to a call."""
+    allowlist: str = "127.0.0.0/8,::1/128"
+    """Comma-separated networks whose INVITEs are accepted without registration (trunk peers)."""
+    default_outbound: str = ""
+    """``host[:port]`` of the PBX trunk for outbound calls of workspaces with no registered number."""
+    max_calls: int = 8
+    """Concurrent calls of this box; INVITEs above it are answered 486 Busy Here."""
+    max_call_seconds: int = 3600
+    """A call still up after this long is ended with reason ``max_duration``."""
+    rtp_timeout_seconds: int = 30
+    """A call whose media stays silent on the wire this long ends with reason ``rtp_timeout``; 0 disables."""
+    ring_timeout_seconds: int = 60
+    """Outbound calls not answered within this are cancelled."""
+    end_of_turn_ms: int = 500
+    """Silence that ends the caller's turn (shorter answers sooner, longer interrupts fewer pauses)."""
+    barge_in: bool = True
+    """Whether caller speech during a prompt stops it."""
+    no_input_seconds: int = 8
+    """Silence from the caller before the assistant asks whether they are still there (then hangs up)."""
+    language: str = "en"
+    """Language whose speech engines are loaded at start (assistants in other languages load their own)."""
+    asr_engine: str = "auto"
+    """Speech recognition engine: auto (Vosk when a model is installed, else PocketSphinx), vosk, pocketsphinx."""
+    amd: bool = True
+    """Answering-machine detection on outbound calls."""
+    amd_action: str = "message"
+    """What to do when a machine answers: ``message`` (leave one after the greeting) or ``hangup``."""
+    resync_seconds: int = 30
+    """How often phone numbers are re-read from the database (registrations follow changes)."""
+
+
+@dataclass(frozen=True)
+class WebhooksConfig:
+    timeout_seconds: float = 10.0
+    """How long a receiver has to answer one delivery; a 2xx within it is success."""
+    max_attempts: int = 10
+    """Tries of one delivery before it is marked failed (about a day with the default backoff)."""
+    retry_first_seconds: float = 30.0
+    """Delay before the first retry; each later one is ``retry_factor`` times longer (with +-20 % jitter)."""
+    retry_factor: float = 2.5
+    """Growth of the retry delay from one try to the next."""
+    blocked_networks: str = "169.254.0.0/16,fe80::/10,100.100.100.200/32,192.0.0.192/32,fd00:ec2::254/128"
+    """Comma-separated networks webhooks may never reach (link-local and cloud metadata by default)."""
+    concurrency: int = 32
+    """Deliveries in flight at once per worker process."""
+    per_endpoint: int = 4
+    """Deliveries in flight at once to one webhook (one slow receiver never holds the others up)."""
+    poll_seconds: float = 0.1
+    """How often the worker looks for new events and due retries."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +160,7 @@ SECTIONS: dict[str, type] = {
     "auth": AuthConfig,
     "ratelimit": RateLimitConfig,
     "voice": VoiceConfig,
+    "webhooks": WebhooksConfig,
     "log": LogConfig,
 }
 
@@ -116,6 +175,7 @@ class Config:
     auth: AuthConfig = field(default_factory=AuthConfig)
     ratelimit: RateLimitConfig = field(default_factory=RateLimitConfig)
     voice: VoiceConfig = field(default_factory=VoiceConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     log: LogConfig = field(default_factory=LogConfig)
     testing: bool = False
     """Set by tests only: immediate Huey, no background threads."""
@@ -170,6 +230,11 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
             return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
+    elif kind_name == "float":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and value.strip().replace(".", "", 1).lstrip("-").isdigit():
+            return float(value)
     elif kind_name == "str":
         if isinstance(value, str):
             return value
@@ -258,6 +323,12 @@ per_ip = "100/hour"
 
 [voice]
 sip_port = 5060
+# sip_host = "0.0.0.0"
+# external_host = ""                 # address the PBX reaches this box at, when behind NAT
+# allowlist = "127.0.0.0/8,::1/128"  # PBX addresses allowed to send calls straight to sip_port (trunk mode)
+# max_calls = 8                      # calls above this get 486 Busy Here
+# end_of_turn_ms = 500               # caller silence that ends a turn
+# amd_action = "message"             # outbound calls answered by a machine: message | hangup
 
 [log]
 level = "INFO"

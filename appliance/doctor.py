@@ -184,7 +184,13 @@ def check_models(config: Config) -> Iterable[Check]:
 
 
 CHECKS: list[CheckFn] = [check_secret, check_database, check_queue, check_worker, check_disk, check_models]
-EXTRA_CHECKS: list[CheckFn] = []
+def check_speech_models(config: Config) -> Iterable[Check]:
+    """The voice agent's recognizer and voice (``voice.checks``)."""
+    from voice.checks import speech_checks
+    return speech_checks(config)
+
+
+EXTRA_CHECKS: list[CheckFn] = [check_speech_models]
 """Checks that features register (ASR and TTS engines, SIP accounts, ...); each yields ``Check`` lines."""
 
 

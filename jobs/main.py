@@ -9,6 +9,8 @@ import logging
 
 from appliance.config import Config
 from jobs import maintenance  # noqa: F401  (registers its tasks)
+from jobs import analysis  # noqa: F401  (post-call analysis)
+from jobs import delivery  # noqa: F401  (webhook delivery: tasks and the dispatcher)
 from jobs import runtime
 from jobs.queue import bind_queues, huey
 

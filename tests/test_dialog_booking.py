@@ -8,6 +8,7 @@ import pytest
 
 from voice.dialog import Conversation, InMemoryBooking, KnowledgeIndex, State
 from voice.dialog.demo_kb import demo_items, demo_profile
+from voice.dialog.embedding import shared_encoder
 from voice.dialog.memory_booking import Appointment
 
 NY = ZoneInfo("America/New_York")
@@ -17,7 +18,7 @@ PHONE = "+15550001111"
 
 @pytest.fixture(scope="module")
 def index():
-    return KnowledgeIndex.build(demo_items())
+    return KnowledgeIndex.build(demo_items(), shared_encoder())
 
 
 @pytest.fixture
@@ -60,6 +61,31 @@ def test_book_in_one_breath_then_name_and_confirm(call, backend, request_text, s
     assert appointment.start == start and appointment.name == "Jane Smith" and appointment.phone == PHONE
     assert booked.appointment["start"] == start.isoformat() and booked.appointment["minutes"] == 30
     assert conv.state == State.LISTENING
+
+
+@pytest.mark.parametrize("request_text", [
+    "book an appointment for March 4th at 10am",
+    "Book an appointment for March 4th at 10am.",
+    "appointment for March 4th at 10am please",
+    "I'd like an appointment for March 4th at 10am",
+    "make an appointment for March 4th at 10am",
+    "Hi, book an appointment for the 4th of March at 10 am",
+    "set up an appointment on march fourth at ten a.m.",
+])
+def test_absolute_dates_with_month_names_start_booking(call, backend, request_text):
+    replies, conv = call(request_text, "Jane Smith", "a checkup")
+    assert [r.state for r in replies] == ["BOOKING_NAME", "BOOKING_REASON", "CONFIRMING"]
+    assert "March" in replies[-1].text and replies[0].intent == "appointment_booking"
+    assert conv.handle("yes").action == "book"
+    assert backend.appointments[0].start == at(4, 10, 0, 3).replace(year=2026)
+
+
+@pytest.mark.parametrize("question", ["Do I need an appointment or can I just show up?",
+                                      "How soon can I get an appointment?",
+                                      "Can I make an appointment on your website?"])
+def test_questions_about_appointments_are_not_bookings(call, question):
+    replies, conv = call(question)
+    assert conv.state not in (State.BOOKING_DATE, State.BOOKING_NAME) and replies[0].action in ("answer", "clarify")
 
 
 def test_reason_from_the_request_is_not_asked_again(call, backend):

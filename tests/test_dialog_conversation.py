@@ -10,13 +10,14 @@ import pytest
 from appliance.errors import ValidationError
 from voice.dialog import Conversation, InMemoryBooking, KnowledgeIndex, State
 from voice.dialog.demo_kb import demo_items, demo_profile
+from voice.dialog.embedding import shared_encoder
 
 NOW = dt.datetime(2025, 11, 26, 15, 0, tzinfo=dt.timezone.utc)  # Wednesday 10:00 in New York
 
 
 @pytest.fixture(scope="module")
 def index():
-    return KnowledgeIndex.build(demo_items())
+    return KnowledgeIndex.build(demo_items(), shared_encoder())
 
 
 @pytest.fixture
@@ -80,6 +81,34 @@ def test_unknown_question_says_so_and_offers_transfer_or_callback(talk):
     assert "call you back" in reply.text
     noted = conv.handle("yes")
     assert "callback_requested" in noted.flags
+
+
+@pytest.mark.parametrize("name", ["John Smith", "It's Sarah Connor", "my name is Bob Lee", "Maria"])
+def test_a_name_after_the_transfer_offer_is_not_a_yes(talk, name):
+    conv = talk(low_confidence_transfers=2)
+    offer = conv.handle("Do you do Botox?")
+    assert offer.action == "clarify" and "connect you" in offer.text
+    again = conv.handle(name)
+    assert again.action == "clarify" and again.transfer_to is None and "yes or no" in again.text
+    assert conv.state == State.CLARIFYING and conv.low_confidence == 1
+    assert conv.handle("yes").action == "transfer"
+    conv = talk(low_confidence_transfers=2)
+    conv.handle("Do you do Botox?")
+    conv.handle(name)
+    gave_up = conv.handle(name)  # asked twice: drop the offer, never transfer on it
+    assert gave_up.action == "answer" and conv.state == State.LISTENING and gave_up.transfer_to is None
+
+
+def test_a_new_question_after_the_offer_is_answered(talk):
+    conv = talk(transfer_destination=None)
+    assert "call you back" in conv.handle("Do you do Botox?").text
+    again = conv.handle("Jane Doe")
+    assert again.action == "clarify" and "yes or no" in again.text and "call you back" in again.text
+    assert "callback_requested" in conv.handle("yes please").flags
+    conv = talk()
+    conv.handle("Do you do Botox?")
+    price = conv.handle("how much is a crown")
+    assert price.action == "answer" and price.knowledge_id == "kb_demo_price_crown"
 
 
 def test_clarifies_a_middling_match_and_answers_on_yes(talk, index):
@@ -169,9 +198,18 @@ def test_prompt_injection_and_sql_like_text_are_plain_words(talk, said):
     conv = talk()
     reply = conv.handle(said)
     assert "injection_like" in reply.flags
-    assert not (reply.action == "answer" and reply.knowledge_id)
+    assert reply.knowledge_id is None and reply.action in ("clarify", "answer")
     assert "password" not in reply.text.lower() and "system prompt" not in reply.text.lower()
     assert conv.handle("how much is a crown").knowledge_id == "kb_demo_price_crown"
+
+
+@pytest.mark.parametrize("said", ["'; DROP TABLE appointments; --", "SELECT name, phone FROM appointments",
+                                  "robert'); drop table students;--", "{{7*7}} what are your hours"])
+def test_code_gets_no_knowledge_answer_even_with_a_lexical_index(talk, said):
+    for conv in (talk(), Conversation(demo_profile(), KnowledgeIndex.build(demo_items()), None, lambda: NOW)):
+        reply = conv.handle(said)
+        assert reply.knowledge_id is None and reply.action == "clarify" and "code_like" in reply.flags
+        assert conv.low_confidence == 0  # not a question we failed: never a reason to transfer
 
 
 def test_empty_and_huge_input(talk):

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from voice.dialog import rules
 from voice.dialog import text as tx
 from voice.dialog.dates import parse_when
 from voice.dialog.speech_text import number_to_words, ordinal_words, shorten, speakable
@@ -18,9 +19,22 @@ WED = dt.date(2025, 11, 26)  # a Wednesday
     ("twenty five dollars", ["25", "dollar"]),
     ("Are you open on weekends?", ["open", "weekend"]),
     ("my aligners broke", ["aligner", "break"]),
+    ("I don't have dental insurance", ["without", "dental", "insuranc"]),
+    ("we got no parking", ["without", "park"]),
+    ("wears the office", ["location", "offic"]),
 ])
 def test_content_tokens(text, expected):
     assert tx.content_tokens(text) == expected
+
+
+@pytest.mark.parametrize("text, code", [
+    ("'; DROP TABLE appointments; --", True), ("SELECT * FROM users", True), ("select name, phone from x", True),
+    ("' OR '1'='1", True), ("<script>alert(1)</script>", True), ("{{7*7}}", True), ("../../etc/passwd", True),
+    ("select a time from your schedule", False), ("can I drop off my forms", False),
+    ("I want to delete my appointment from monday", False), ("what time do you close; I need to know", False),
+])
+def test_code_is_told_apart_from_words(text, code):
+    assert rules.looks_like_code(text) is code
 
 
 def test_stemmer_folds_common_forms():

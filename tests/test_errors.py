@@ -10,7 +10,7 @@ from tests.conftest import assert_error
 LOGIN = "/api/v1/auth/login"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/users/usr_nope/extra", "/api/nope", "/nope"])
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/users/usr_nope/extra", "/api/nope"])  # UI paths: test_ui_shell
 def test_unknown_route_is_404(client, path):
     assert_error(client.get(path), 404, "NOT_FOUND")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -37,7 +37,10 @@ def error_body(code: str, message: str, details: Any = None) -> dict:
 
 
 def error_response(status: int, code: str, message: str, details: Any = None, headers: dict | None = None):
-    """A JSON error response in the envelope."""
+    """A JSON error response in the envelope (the browser UI renders its own paths' errors as pages)."""
+    html = current_app.extensions.get("callbox.html_errors")
+    if html is not None and html[0]():
+        return html[1](status, code, message, headers)
     response = jsonify(error_body(code, message, details))
     response.status_code = status
     for name, value in (headers or {}).items():

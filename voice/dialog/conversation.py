@@ -16,7 +16,7 @@ from typing import Any, Callable
 from appliance.errors import ValidationError
 from voice.dialog import rules
 from voice.dialog.booking import BookingDialog, Slots, Step
-from voice.dialog.dates import parse_when
+from voice.dialog.dates import When, parse_when
 from voice.dialog.intents import classify, yes_no
 from voice.dialog.phrasing import answer_text, language_handoff, line
 from voice.dialog.retrieval import KnowledgeIndex, Match
@@ -119,7 +119,7 @@ class Conversation:
         turn.language = lang
         if lang and lang not in self.profile.served_languages():
             return self._transfer(turn, "language")
-        result = classify(turn.text)
+        result = classify(turn.text, names_time=not self._when(turn.text).empty)
         turn.intent, turn.request = result.intent, result.request
         if turn.intent == Intent.TRANSFER and turn.request:
             return self._transfer(turn, "request") if self.profile.transfer_on_request else \
@@ -147,6 +147,9 @@ class Conversation:
             return self._emit(self.profile.closing, turn, action="close", end_call=True, confidence=1.0)
         if _IDENTITY.search(turn.text):
             return self._emit(line(self.profile, "identity"), turn, action="answer", confidence=1.0)
+        if rules.looks_like_code(turn.text):
+            turn.flags.append("code_like")  # words inside SQL or markup match by accident: never answer them
+            return self._offer(turn, line(self.profile, "not_sure"), count=False)
         match = self.knowledge.best(turn.text)
         threshold = self.profile.transfer_confidence_threshold
         if match is not None and match.confidence >= threshold:
@@ -193,7 +196,11 @@ class Conversation:
         """Handle the answer to our last question; None when the caller moved on to something else."""
         pending, answer = self.pending or {}, yes_no(turn.text)
         kind = pending.get("kind")
-        if answer is None or (answer and len(turn.text.split()) > 6):
+        if answer and len(turn.text.split()) > 6:
+            return None
+        if answer is None:
+            if kind in ("offer_transfer", "offer_callback") and not self._moves_on(turn):
+                return self._ask_again(turn, pending)
             return None
         self.state, self.pending = State.LISTENING, None
         if kind == "clarify" and answer:
@@ -208,6 +215,24 @@ class Conversation:
         if kind == "clarify":
             return self._emit("Sorry about that. Could you ask me in a different way?", turn, action="clarify")
         return self._emit(line(self.profile, "anything_else"), turn, action="answer", confidence=1.0)
+
+    def _moves_on(self, turn: _Turn) -> bool:
+        """The caller left our yes/no question for a new request or question we can make sense of."""
+        if turn.intent != Intent.OTHER or _QUESTION_START.search(turn.text) or rules.looks_like_code(turn.text):
+            return True
+        if rules.forbidden_topic(turn.text, self.profile.forbidden_topics):
+            return True
+        match = self.knowledge.best(turn.text)
+        return match is not None and match.confidence >= self.profile.transfer_confidence_threshold * CLARIFY_SHARE
+
+    def _ask_again(self, turn: _Turn, pending: dict[str, str]) -> Reply:
+        """Neither yes nor no (a name, a stray word): ask once more; never take it as a yes, never count it."""
+        if pending.get("asked_again"):
+            self.state, self.pending = State.LISTENING, None
+            return self._emit(line(self.profile, "anything_else"), turn, action="answer", confidence=1.0)
+        self.pending = {**pending, "asked_again": "1"}
+        again = line(self.profile, "ask_again_" + pending["kind"].split("_", 1)[1])
+        return self._emit(f"{line(self.profile, 'yes_or_no')} {again}", turn, action="clarify")
 
     # ---- booking ------------------------------------------------------------------------------------------
     def _start_booking(self, turn: _Turn) -> Reply | None:
@@ -234,10 +259,13 @@ class Conversation:
         """A question asked in the middle of booking ("how much is a cleaning?") that we can answer and resume."""
         if self.state in (State.CONFIRMING, State.CANCEL_CONFIRMING) or not _QUESTION_START.search(turn.text):
             return False
-        if not parse_when(turn.text, self.clock().astimezone(self.profile.tz).date()).empty:
+        if not self._when(turn.text).empty:
             return False
         match = self.knowledge.best(turn.text)
         return match is not None and match.confidence >= max(self.profile.transfer_confidence_threshold, 0.7)
+
+    def _when(self, text: str) -> When:
+        return parse_when(text, self.clock().astimezone(self.profile.tz).date())
 
     def _reprompt(self) -> str:
         prompts = {State.BOOKING_DATE: "Now, what day and time would you like?",

@@ -144,7 +144,7 @@ def demo_profile(**overrides) -> AssistantProfile:
         name="Sophie", language="en", business_name="Bright Smile Dental",
         greeting="Hello, thanks for calling Bright Smile Dental. This is Sophie, how can I help you today?",
         closing="Thanks for calling Bright Smile Dental. Have a great day!",
-        tone="friendly", speaking_style="balanced", transfer_confidence_threshold=0.5,
+        tone="friendly", speaking_style="balanced", transfer_confidence_threshold=0.6,
         low_confidence_transfers=2, max_duration_seconds=600, transfer_on_request=True, languages=("en",),
         transfer_destination="sip:frontdesk@pbx.local",
         forbidden_topics=("medical diagnosis", "prescription", "legal advice", "politics"),

@@ -16,6 +16,9 @@ _PEOPLE = (r"(?:a |an |the |some |your |to )?(?:human(?: being)?|real person|liv
            r"operator|receptionist|representative|rep|agent|somebody|someone|anybody|anyone|staff|front desk|"
            r"manager|doctor|dentist|member of (?:your )?(?:staff|team)|team member|people)")
 
+_LEAD = r"^(?:(?:hi|hello|hey|yes|yeah|ok|okay|um|uh|so|and|please|good (?:morning|afternoon|evening)) )*"
+"""Filler a caller may put before an order ("hi, book me in ...")."""
+
 _RULES: tuple[tuple[Intent, bool, str], ...] = (
     (Intent.TRANSFER, True,
      rf"\b(?:speak|talk|chat)(?:ing)? (?:to|with) {_PEOPLE}\b|\b(?:transfer|connect|put) me\b|"
@@ -30,7 +33,9 @@ _RULES: tuple[tuple[Intent, bool, str], ...] = (
      rf"{_DESIRE} (?:to )?(?:book|schedule|reschedule)\b(?! (?:online|on the website|through))|"
      rf"{_DESIRE} (?:to )?come in\b|"
      rf"\b(?:book|schedule) me\b|\bi need an? (?:appointment|cleaning|checkup)\b|"
-     rf"^(?:please )?(?:book|schedule|reserve)\b(?! (?:online|on the website|through))|"
+     rf"{_DESIRE} (?:an?|another) (?:appointment|visit|booking|cleaning|checkup|check up|consultation|exam)\b|"
+     rf"{_LEAD}(?:book|schedule|reserve)\b(?! (?:online|on the website|through))|"
+     rf"{_LEAD}(?:make|set up|arrange|get) (?:me )?(?:an?|another) (?:appointment|visit|booking|reservation)\b|"
      rf"\bi (?:want|would like|need) to (?:come in|see (?:the|a) (?:dentist|doctor))\b"),
     (Intent.COMPLAINT, False,
      r"\b(?:complain|complaint|unhappy|not happy|disappointed|terrible|awful|horrible|rude|worst|unacceptable|"
@@ -50,8 +55,8 @@ _RULES: tuple[tuple[Intent, bool, str], ...] = (
     (Intent.BOOKING, False, r"\b(?:appointment|book|booking|schedule|availability|available)\b"),
 )
 _COMPILED = tuple((intent, strong, re.compile(pattern)) for intent, strong, pattern in _RULES)
-_NOT_A_REQUEST = re.compile(r"\b(?:if i|when i|policy|fee|notice|how (?:do|can|far|soon|long|early)|best way|online|"
-                            r"website|walk)\b")
+_NOT_A_REQUEST = re.compile(r"\b(?:if i|when i|do i (?:need|have to)|policy|fee|notice|"
+                            r"how (?:do|can|far|soon|long|early)|best way|online|website|walk)\b")
 
 _YES = re.compile(r"^(?:yes|yeah|yep|yup|ya|sure|correct|right|exactly|that is right|that is correct|ok|okay|"
                   r"alright|sounds good|perfect|great|please do|please|go ahead|absolutely|definitely|"
@@ -68,8 +73,12 @@ class IntentResult:
     request: bool = False
 
 
-def classify(text: str) -> IntentResult:
-    """Classify one caller turn (typed or recognized)."""
+def classify(text: str, *, names_time: bool = False) -> IntentResult:
+    """Classify one caller turn (typed or recognized).
+
+    ``names_time``: the turn names a day or a time; talk of an appointment with a date ("an appointment for March
+    4th at 10am please") is then a request to book, not a question about booking.
+    """
     norm = _norm(text)
     if not norm:
         return IntentResult(Intent.OTHER)
@@ -78,6 +87,8 @@ def classify(text: str) -> IntentResult:
             continue
         if strong and intent in (Intent.CANCEL, Intent.BOOKING) and _NOT_A_REQUEST.search(norm):
             continue
+        if intent == Intent.BOOKING and names_time and not _NOT_A_REQUEST.search(norm):
+            return IntentResult(intent, True)
         return IntentResult(intent, strong)
     return IntentResult(Intent.OTHER)
 

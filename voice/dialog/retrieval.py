@@ -1,5 +1,10 @@
 """Knowledge retrieval that survives paraphrase and recognition errors: BM25 over questions, variations and answers,
 fuzzy repair of misheard words against the knowledge base's own vocabulary, and a calibrated confidence.
+
+With a sentence-embedding model (``embedding.py``) the ranking is hybrid: a first pass adds the cosine similarity of
+the turn to each item's closest phrasing to the lexical score, then its best few items are ranked again by a small
+linear model over words and meaning together, whose probabilities also feed the confidence. Without the model, the
+lexical ranking and its own confidence model are used unchanged.
 """
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rapidfuzz import fuzz, process
 
 from voice.dialog import text as tx
 from voice.dialog.repair import Repairer
 from voice.dialog.types import KnowledgeItem
+
+if TYPE_CHECKING:
+    from voice.dialog.embedding import PhraseVectors, SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +32,11 @@ ITEM_WEIGHT = 1.0
 ANSWER_WEIGHT = 0.3
 """How much the answer text counts beside the question and its variations."""
 FUZZY_CANDIDATES = 5
+SEMANTIC_WEIGHT = 2.5
+"""With an embedding model, the first pass scores lexical evidence (scaled to the best item) plus this times the
+cosine; its best ``RERANK`` items are then ranked again on richer evidence (``RANK_WEIGHTS``)."""
+SEMANTIC_CANDIDATES = 5
+RERANK = 8
 
 
 @dataclass(frozen=True)
@@ -85,8 +98,9 @@ class KnowledgeIndex:
     """Ranks a business's knowledge items for what a caller said. Build once per knowledge base, share freely."""
 
     def __init__(self, items: list[KnowledgeItem], q_docs: list[tuple[int, list[str], str]],
-                 a_docs: list[list[str]]):
+                 a_docs: list[list[str]], vectors: "PhraseVectors | None" = None):
         self.items = items
+        self.vectors = vectors
         self._q_owner = [owner for owner, _, _ in q_docs]
         self._q_tokens = [set(toks) for _, toks, _ in q_docs]
         self._q_text = [norm for _, _, norm in q_docs]
@@ -105,19 +119,29 @@ class KnowledgeIndex:
         surface.update({w: tx.stem(w) for w, canon in tx.SYNONYM_WORDS.items() if canon in vocab})
         self._repairer = Repairer(surface, vocab | set(surface.values()))
         self._by_id = {item.id: item for item in items}
+        self._first = {}
+        for doc, owner in enumerate(self._q_owner):
+            self._first.setdefault(owner, doc)
 
     @classmethod
-    def build(cls, items: Iterable[KnowledgeItem]) -> "KnowledgeIndex":
-        """Index the active items (questions, variations and answers)."""
+    def build(cls, items: Iterable[KnowledgeItem], encoder: "SentenceEncoder | None" = None) -> "KnowledgeIndex":
+        """Index the active items (questions, variations and answers); with ``encoder``, embed the phrasings too."""
         active = [i for i in items if i.is_active and i.question.strip() and i.answer.strip()]
-        q_docs, a_docs = [], []
+        q_docs, a_docs, phrases = [], [], []
         for idx, item in enumerate(active):
             for phrase in (item.question, *item.variations):
                 toks = tx.content_tokens(phrase)
                 q_docs.append((idx, tx.expand_synonyms(toks), " ".join(toks)))
+                phrases.append(phrase)
             a_docs.append(tx.expand_synonyms(tx.content_tokens(item.answer)))
-        logger.debug("knowledge index: %d items, %d phrases", len(active), len(q_docs))
-        return cls(active, q_docs, a_docs)
+        vectors = None
+        if encoder is not None:
+            from voice.dialog.embedding import PhraseVectors
+
+            vectors = PhraseVectors(encoder, phrases, [owner for owner, _, _ in q_docs], len(active))
+        logger.debug("knowledge index: %d items, %d phrases, embeddings %s", len(active), len(q_docs),
+                     "on" if vectors else "off")
+        return cls(active, q_docs, a_docs, vectors)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -141,6 +165,15 @@ class KnowledgeIndex:
         query = self.parse(text)
         if not query.tokens or not self.items:
             return []
+        lexical = self._lexical(query)
+        if self.vectors is None:
+            ranked = sorted(((score, owner, doc) for owner, (score, doc) in lexical.items()), key=lambda r: -r[0])
+            return self._calibrate(query, ranked[: max(limit, 2)])[:limit]
+        cosines = self.vectors.similarities(text)
+        return self._hybrid(query, lexical, cosines)[:limit]
+
+    def _lexical(self, query: Query) -> dict[int, tuple[float, int]]:
+        """owner -> (BM25 evidence, its best phrase) for every item that shares a word or looks alike."""
         weighted = _with_synonyms(query)
         best_q: dict[int, tuple[float, int]] = {}
         for doc, score in self._q.scores(weighted).items():
@@ -148,16 +181,57 @@ class KnowledgeIndex:
             if owner not in best_q or score > best_q[owner][0]:
                 best_q[owner] = (score, doc)
         a_scores, i_scores = self._a.scores(weighted), self._i.scores(weighted)
-        for owner in set(a_scores) | self._fuzzy_candidates(query):
+        # With embeddings the closest items by meaning join the candidates instead (fuzzy string search is slower).
+        near = self._fuzzy_candidates(query) if self.vectors is None else set()
+        for owner in set(a_scores) | near:
             best_q.setdefault(owner, (0.0, self._first_doc(owner)))
-        ranked = []
+        out = {}
         for owner, (q_score, doc) in best_q.items():
             score = q_score + ITEM_WEIGHT * i_scores.get(owner, 0.0) + ANSWER_WEIGHT * a_scores.get(owner, 0.0)
-            if self.items[owner].is_priority:
-                score *= 1.05
-            ranked.append((score, owner, doc))
-        ranked.sort(key=lambda r: -r[0])
-        return self._calibrate(query, ranked[: max(limit, 2)])[:limit]
+            out[owner] = (score * (1.05 if self.items[owner].is_priority else 1.0), doc)
+        return out
+
+    def candidates(self, text: str) -> list[tuple[str, tuple[float, ...]]]:
+        """(item id, ``rank_features``) of the items the hybrid ranker considers for ``text`` (for fitting it)."""
+        query = self.parse(text)
+        if not query.tokens or not self.items or self.vectors is None:
+            return []
+        rows = self._candidates(query, self._lexical(query), self.vectors.similarities(text))
+        return [(self.items[owner].id, evidence) for owner, _, _, _, evidence in rows]
+
+    def _candidates(self, query: Query, lexical: dict[int, tuple[float, int]], cosines) -> list[tuple]:
+        """First pass: (owner, phrase, features, lexical share, rank evidence) of the best ``RERANK`` items."""
+        top = max((score for score, _ in lexical.values()), default=0.0) or 1.0
+        owners = set(lexical) | {int(i) for i in cosines.argsort()[::-1][:SEMANTIC_CANDIDATES]}
+        first = sorted(owners, key=lambda o: -(lexical.get(o, (0.0, 0))[0] / top
+                                               + SEMANTIC_WEIGHT * max(float(cosines[o]), 0.0)))[:RERANK]
+        rows = []
+        for owner in first:
+            score, doc = lexical.get(owner, (0.0, self._first_doc(owner)))
+            base = self.features(query, owner, doc, 0.0)
+            rows.append((owner, doc, base, score / top, rank_features(score / top, float(cosines[owner]), base)))
+        return rows
+
+    def _hybrid(self, query: Query, lexical: dict[int, tuple[float, int]], cosines) -> list[Match]:
+        """Rank by words and meaning together, then calibrate (the features add the embedding's evidence)."""
+        rows = [(sum(w * f for w, f in zip(RANK_WEIGHTS, evidence)), owner, base, lex_share)
+                for owner, _, base, lex_share, evidence in self._candidates(query, lexical, cosines)]
+        rows.sort(key=lambda r: -r[0])
+        shares = _softmax([r[0] for r in rows])
+        best_cos = float(cosines.max())
+        out = []
+        for rank, ((score, owner, base, lex_share), share) in enumerate(zip(rows, shares)):
+            # Leads over the runner-up: in the ranker's probability, and in cosine (an item may lead in one only).
+            rival_share = shares[0] if rank else (shares[1] if len(shares) > 1 else 0.0)
+            own = float(cosines[owner])
+            rival_cos = best_cos if own < best_cos else \
+                max((float(cosines[r[1]]) for r in rows if r[1] != owner), default=0.0)
+            explained = base[0] + base[1]
+            feats = base[:3] + (max(share - rival_share, 0.0) * explained,) + base[4:] + \
+                (own, own - rival_cos, lex_share, share)
+            out.append(Match(self.items[owner], round(score, 4), round(confidence(feats), 4), round(explained, 4),
+                             feats))
+        return out
 
     def best(self, text: str) -> Match | None:
         """The single best item, or None when nothing relates at all."""
@@ -165,7 +239,7 @@ class KnowledgeIndex:
         return found[0] if found else None
 
     def _first_doc(self, owner: int) -> int:
-        return self._q_owner.index(owner)
+        return self._first[owner]
 
     def _fuzzy_candidates(self, query: Query) -> set[int]:
         """Items whose phrasing is close as a string, to catch what token matching misses."""
@@ -214,14 +288,36 @@ UNKNOWN_WEIGHT = 0.6
 """Idf share given to a word the knowledge base never uses: it is evidence the caller asks something else."""
 SYNONYM_CREDIT = 0.7
 """A word matched only through its synonym group explains less than the same word."""
-CONF_WEIGHTS = (3.82, -0.75, -1.65, 1.9, 1.08, -1.87)
-CONF_BIAS = -2.95
-"""Logistic weights over ``KnowledgeIndex.features``, fitted on the dev half of the bench (``bench/brain.py --fit``)."""
+CONF_WEIGHTS = (4.1, 1.53, -1.31, 2.13, 2.14, -1.66)
+CONF_BIAS = -3.98
+"""Logistic weights over ``KnowledgeIndex.features``, fitted on the bench's dev sets (``bench/brain.py --fit``)."""
+HYBRID_CONF_WEIGHTS = (1.26, 0.62, -1.2, 1.92, 0.95, -0.58, 3.62, 3.24, -0.13, 1.66)
+HYBRID_CONF_BIAS = -5.27
+"""The same with an embedding model (the margin is then the ranker's) and four more features: the item's cosine, its
+cosine lead over the best other candidate, its lexical score as a share of the best, and the ranker's probability."""
+RANK_WEIGHTS = (2.49, 2.46, 1.32, 1.32, 2.1)
+"""Linear ranker over ``rank_features``, fitted on the dev sets (``bench/brain.py --fit-ranker``, softmax over each
+turn's candidates). Refit the confidence models after refitting it."""
+
+
+def rank_features(lex_share: float, cosine: float, base: tuple[float, ...]) -> tuple[float, ...]:
+    """What the second pass ranks on: lexical share of the best, cosine, phrase and answer coverage, and
+    lexical share times phrase coverage (words that match the item's own phrasings, not just any of its words)."""
+    return (lex_share, cosine, base[0], base[1], lex_share * base[0])
+
+
+def _softmax(scores: list[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
 
 
 def confidence(features: tuple[float, ...]) -> float:
     """Map ranking evidence to a probability-like confidence that the answer is right."""
-    z = CONF_BIAS + sum(w * f for w, f in zip(CONF_WEIGHTS, features))
+    weights, bias = (HYBRID_CONF_WEIGHTS, HYBRID_CONF_BIAS) if len(features) > len(CONF_WEIGHTS) else \
+        (CONF_WEIGHTS, CONF_BIAS)
+    z = bias + sum(w * f for w, f in zip(weights, features))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 

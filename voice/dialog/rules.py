@@ -35,6 +35,20 @@ _INJECTION = re.compile(
     r"\bselect\b.{1,40}\bfrom\b|'\s*(?:or\s*)?'?1'?\s*=\s*'?1")
 
 
+_CODE = re.compile(
+    r"\b(?:drop|truncate|alter|create)\s+(?:table|database|schema)\b|\bunion\s+(?:all\s+)?select\b|"
+    r"\bselect\s+(?:\*|distinct\b|count\s*\(|[\w.]+\s*,\s*[\w.]+)|\bselect\b.{1,60}\bfrom\b.{1,60}\bwhere\b|"
+    r"\bdelete\s+from\s+\w+\s*(?:;|$|where\b)|\binsert\s+into\b|\bupdate\s+\w+\s+set\b|"
+    r"\bexec(?:ute)?\s*\(|;\s*--|'\s*(?:or|and)\s+'?\w*'?\s*=\s*'?\w*|<\s*/?\s*(?:script|iframe|img|svg|"
+    r"object)\b|javascript:|\$\{|\{\{|\.\./|\bsleep\s*\(\d")
+"""Database statements, markup and template or path tricks: text typed to attack a system, never said by a caller."""
+
+
+def looks_like_code(text: str) -> bool:
+    """The turn is code (SQL, markup, template syntax) rather than words: it gets no knowledge answer."""
+    return bool(_CODE.search(text.lower()))
+
+
 def guess_language(text: str) -> str | None:
     """ISO 639-1 guess for a turn, or None when it is too short or unclear to say."""
     letters = [ch for ch in text if ch.isalpha()]

@@ -45,7 +45,12 @@ _PHRASES = (
     (r"\be[\s-]?mail\b", "email"), (r"\bon[\s-]?line\b", "online"), (r"\bcheck[\s-]?ups?\b", "checkup"),
     (r"\bpay(?:ment)? plans?\b", "financing"), (r"\bsome ?one\b", "someone"), (r"\bpaper ?work\b", "paperwork"),
     (r"\bhandy ?cap\w*", "handicap"), (r"\bday ?off\b", "holiday"), (r"\bnew ?years?(?: eve| day)?\b", "newyear"),
+    # Sound-alikes a recognizer writes for "where" at the start of a question ("wears the office").
+    (r"\b(?:wear|wears|ware|wares)(?= (?:is|are|the|your|you|do|can)\b)", "where"),
     (r"\bwhere(?= (?:\w+ ){0,2}(?:you|your|office|clinic|practice|located)\b)", "location"),
+    # Not having something is its own topic ("I don't have insurance" is not "do you take my insurance").
+    (r"\b(?:do|does|did) not have (?:any |a |an )?|\b(?:have|has|with|got) no\b", "without "),
+    (r"\bun(?=insured\b)", "without "),
     (r"\b(?:get|go|come|drive) (?:to you|there|to the (?:office|clinic|practice))\b", "directions"),
 )
 _PHRASE_RES = tuple((re.compile(p), r) for p, r in _PHRASES)
@@ -145,7 +150,8 @@ _SYNONYM_GROUPS = (
     "bill invoice overcharged statement billing",
     "extraction extract pull remove",
     "anxious anxiety nervous scared afraid fear terrified phobia sedation",
-    "wheelchair accessible access handicap ramp stairs elevator disabled walker",
+    "wheelchair accessible access handicap ramp stairs elevator lift disabled walker",
+    "soon earliest asap",
 )
 SYNONYMS: dict[str, str] = {stem(w): stem(g.split()[0]) for g in _SYNONYM_GROUPS for w in g.split()}
 SYNONYM_WORDS: dict[str, str] = {w: stem(g.split()[0]) for g in _SYNONYM_GROUPS for w in g.split()}

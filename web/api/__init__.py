@@ -31,7 +31,7 @@ def _docs_assets(filename: str):
 def init_app(app: Flask) -> None:
     """Register every resource blueprint and the OpenAPI document / docs UI (assets served locally)."""
     from web.api import auth, health, settings, users, workspaces
-    from web.api import ai, appointments, assistants, knowledge, phone_numbers
+    from web.api import ai, appointments, assistants, calls, knowledge, phone_numbers
 
     app.config.update(
         API_TITLE="Callbox API", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
@@ -51,8 +51,14 @@ def init_app(app: Flask) -> None:
     )
     api.init_app(app, spec_kwargs={"extra_plugins": [AccessDocPlugin(app)]})
     for module in (auth, users, workspaces, settings, health,
-                   assistants, knowledge, appointments, phone_numbers, ai):
+                   assistants, knowledge, appointments, phone_numbers, ai, calls):
         api.register_blueprint(module.blp, url_prefix=PREFIX)
+    from web.api import call_control  # the voice agent's call control (dial, hang up, transfer)
+    api.register_blueprint(call_control.blp, url_prefix=PREFIX)
+    from web.api import inbound_webhooks, webhooks  # outbound webhooks; inbound endpoints and /hooks/<token>
+    for module in (webhooks, inbound_webhooks):
+        api.register_blueprint(module.blp, url_prefix=PREFIX)
+    app.register_blueprint(inbound_webhooks.hooks_bp)  # /hooks/<token>: outside the API prefix, HMAC-signed
     app.register_blueprint(appointments.feed_bp)  # /calendar/<token>.ics: outside the API, for calendar apps
     app.add_url_rule(f"{PREFIX}/docs/assets/<path:filename>", "api-docs.assets", _docs_assets)
     app.add_url_rule("/api/health", "health_alias", health.health_view)
