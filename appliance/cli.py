@@ -20,6 +20,7 @@ from typing import Callable
 from peewee import DatabaseError
 
 from appliance import __version__
+from appliance.cli_models import models_args, run_models
 from appliance.config import Config, load_config, resolve_data_dir
 from appliance.errors import CallboxError, ConfigError, ValidationError
 
@@ -353,6 +354,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("doctor", "check the data directory and services", _data_dir, run_doctor, uses_config=False),
     Command("backup", "back up the database, config and key", _backup_args, run_backup),
     Command("restore", "restore a backup into a data directory", _restore_args, run_restore, uses_config=False),
+    Command("models", "list or install speech models", models_args, run_models),
 )}
 
 SERVICES: tuple[Service, ...] = (

@@ -104,7 +104,12 @@ def _seed_ai(ctx: DemoContext) -> None:
     seed_ai_demo(ctx)
 
 
-SEEDERS: list[Seeder] = [seed_team, seed_settings, _seed_ai]
+def _seed_calls(ctx: DemoContext) -> None:
+    from appliance.calls_demo import seed_calls_demo  # calls over the last 60 days for the dashboard and lists
+    seed_calls_demo(ctx)
+
+
+SEEDERS: list[Seeder] = [seed_team, seed_settings, _seed_ai, _seed_calls]
 
 
 def seed_demo(config: Config) -> DemoContext:

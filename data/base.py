@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import threading
 import time
 
 from peewee import CharField, DateTimeField, Model, TextField
@@ -13,12 +14,31 @@ from data.db import database
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
+_id_lock = threading.Lock()
+_id_last = [0, 0]  # (millisecond, sequence within it) of the last id made by this process
+
+
+def _b32(value: int, chars: int) -> str:
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(5 * (chars - 1), -1, -5))
+
+
 def new_id(prefix: str) -> str:
-    """An opaque, time-sortable id with a type prefix (``usr_01h...``)."""
+    """An opaque, time-sortable id with a type prefix (``usr_01h...``).
+
+    Ids made by one process sort in creation order even within a millisecond (a sequence follows the time),
+    so rows created together (a call's events) keep their order when sorted by time and id.
+    """
     millis = int(time.time() * 1000)
-    stamp = "".join(_CROCKFORD[(millis >> shift) & 31] for shift in range(45, -1, -5))
-    rand = "".join(secrets.choice(_CROCKFORD) for _ in range(12))
-    return f"{prefix}_{stamp}{rand}"
+    with _id_lock:
+        if millis <= _id_last[0]:
+            millis, seq = _id_last[0], _id_last[1] + 1
+            if seq >= 1024:
+                millis, seq = millis + 1, 0
+        else:
+            seq = 0
+        _id_last[0], _id_last[1] = millis, seq
+    rand = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return f"{prefix}_{_b32(millis, 10)}{_b32(seq, 2)}{rand}"
 
 
 def utcnow() -> dt.datetime:
