@@ -76,9 +76,12 @@ class TokenSigner:
 
     issuer = "callbox"
 
+    cache_size = 10_000
+
     def __init__(self, secret_key: bytes, ttl_seconds: int):
         self._key = _derive(secret_key, b"jwt-signing")
         self.ttl_seconds = ttl_seconds
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, user_id: str, organization_id: str, family_id: str | None = None) -> tuple[str, str]:
         """A new access token and its id (jti)."""
@@ -91,7 +94,23 @@ class TokenSigner:
         return jwt.encode(claims, self._key, algorithm="HS256"), jti
 
     def verify(self, token: str) -> AccessClaims:
-        """The claims of a valid access token; ``Unauthorized`` for an expired, tampered or foreign one."""
+        """The claims of a valid access token; ``Unauthorized`` for an expired, tampered or foreign one.
+
+        A token already verified is remembered (bounded), so a client's repeated requests skip the JWT decode;
+        expiry is still checked on every use, and revocation is the caller's database check.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at > dt.datetime.now(dt.timezone.utc).replace(tzinfo=None):
+                return known
+            raise Unauthorized("The access token has expired")
+        claims = self._decode(token)
+        if len(self._verified) >= self.cache_size:
+            self._verified.clear()  # simple bound: tokens re-verify once after a clear
+        self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], issuer=self.issuer,
                                 options={"require": ["exp", "sub", "jti", "org"]})
