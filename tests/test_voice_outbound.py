@@ -92,8 +92,10 @@ def test_machine_gets_a_voicemail_message(make_service, callee, engines):  # noq
     assert record.outcome == "VOICEMAIL" and record.ended_reason == "voicemail", record.ended_reason
     amd = [d for k, d in events_of(record_id) if k == "amd"]
     assert amd and amd[0]["result"] == "machine"
-    heard = engines.recognizer("en").transcribe(callee_call.media.audio(), 8000).text.lower()
-    assert "try again" in heard or "call us back" in heard or "bright smile" in heard, heard
+    heard = set(engines.recognizer("en").transcribe(callee_call.media.audio(), 8000).text.lower().split())
+    # The message's content words; recognition of one phrase may slip, so several of them must be heard.
+    message_words = {"tried", "reach", "again", "later", "call", "back", "time", "goodbye", "smile", "dental"}
+    assert len(heard & message_words) >= 3, heard
 
 
 @pytest.mark.slow
