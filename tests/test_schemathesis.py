@@ -30,7 +30,7 @@ MAX_EXAMPLES = 20
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 LOGOUT = "/api/v1/auth/logout"
 # Issue 2's resources (flask-smorest tags each operation with its blueprint); later issues add their own.
-TAGS = ["auth", "users", "workspaces", "settings", "health"]
+TAGS = ["auth", "users", "workspaces", "settings", "health", "calls"]
 PATH_PARAM = re.compile(r"{(\w+)}")
 RUN_SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=dt.timedelta(seconds=5), derandomize=True,
                         database=None, suppress_health_check=list(HealthCheck), print_blob=False)
@@ -97,7 +97,14 @@ def known_ids(client, owner, accounts_api) -> dict:
     member = accounts_api.member(owner, "AGENT")
     resp = client.post("/api/v1/api-keys", headers=owner.headers, json={"name": "fuzzing"})
     assert resp.status_code == 201, resp.json
-    return {"user_id": member.user_id, "key_id": resp.json["data"]["id"]}
+    call = client.post("/api/v1/calls", headers=owner.headers, json={
+        "direction": "inbound", "fromNumber": "+12025550143", "toNumber": "+12025550100",
+        "startedAt": "2026-11-02T09:30:00Z", "endedAt": "2026-11-02T09:30:42Z", "status": "completed"})
+    assert call.status_code == 201, call.json
+    call_id = call.json["data"]["id"]
+    tagged = client.post(f"/api/v1/calls/{call_id}/tags", headers=owner.headers, json={"tag": "vip"})
+    assert tagged.status_code in (200, 201), tagged.json
+    return {"user_id": member.user_id, "key_id": resp.json["data"]["id"], "call_id": call_id, "tag": "vip"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
