@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Server, Summary, Target, measure, request, table  # noqa: E402
+from bench.common import Server, Target, measure, request, table, throughput_verdict  # noqa: E402
 
 EMAIL, PASSWORD = "owner@bench.local", "bench-password-123"
 HIGH_LIMITS = {"per_user": "100000000/hour", "per_ip": "100000000/hour"}
@@ -92,18 +92,6 @@ def check_targets(targets: list[Target], expect_users: int) -> None:
                 raise SystemExit(f"/users reports {total} users, expected {expect_users}")
 
 
-def verdict(summaries: list[Summary]) -> list[str]:
-    """One line per API target: throughput ratio and p99 against the targets."""
-    base = summaries[0]
-    lines = []
-    for s in summaries[1:]:
-        ratio = s.rps / base.rps
-        ok = ratio >= MIN_RATIO and s.p99_ms < MAX_P99_MS and s.errors == 0
-        lines.append(f"{'PASS' if ok else 'MISS'} {s.name}: {ratio:.0%} of hello-world (target >= "
-                     f"{MIN_RATIO:.0%}), p99 {s.p99_ms:.1f} ms (target < {MAX_P99_MS:.0f} ms), errors {s.errors}")
-    return lines
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="measurement rounds per target (default 5)")
@@ -135,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(summaries, "hello-world"))
     print()
-    lines = verdict(summaries)
+    lines = throughput_verdict(summaries, MIN_RATIO, MAX_P99_MS)
     print("\n".join(lines))
     print(f"(total {time.monotonic() - began:.0f} s)")
     return 0 if all(line.startswith("PASS") for line in lines) else 1

@@ -23,7 +23,8 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.api import EMAIL, PASSWORD, bench_config, login  # noqa: E402
-from bench.common import Server, Summary, Target, measure, percentile, request, table  # noqa: E402
+from bench.common import (Server, Target, measure, percentile, request, table,  # noqa: E402
+                          throughput_verdict)
 
 MIN_RATIO, MAX_P99_MS = 0.4, 50.0
 DAYS = 365
@@ -97,18 +98,6 @@ def cold(port: int, auth: dict, samples: int) -> tuple[float, float]:
     return statistics.median(took), percentile(took, 99)
 
 
-def verdict(summaries: list[Summary]) -> list[str]:
-    """One line per list request: throughput ratio and p99 against the targets."""
-    base = summaries[0]
-    lines = []
-    for s in summaries[1:]:
-        ratio = s.rps / base.rps
-        ok = ratio >= MIN_RATIO and s.p99_ms <= MAX_P99_MS and s.errors == 0
-        lines.append(f"{'PASS' if ok else 'MISS'} {s.name}: {ratio:.0%} of hello-world (target >= "
-                     f"{MIN_RATIO:.0%}), p99 {s.p99_ms:.1f} ms (target <= {MAX_P99_MS:.0f} ms), errors {s.errors}")
-    return lines
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -143,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(summaries, "hello-world"))
     print(f"\nuncached stats (one request at a time, full scan of {args.calls} calls by start time): "
           f"p50 {cold_p50:.1f} ms, p99 {cold_p99:.1f} ms")
-    lines = verdict(summaries)
+    lines = throughput_verdict(summaries, MIN_RATIO, MAX_P99_MS)
     print("\n".join(lines))
     print(f"(total {time.monotonic() - began:.0f} s)")
     return 0 if all(line.startswith("PASS") for line in lines) else 1

@@ -227,3 +227,16 @@ def table(summaries: list[Summary], baseline: str) -> str:
         ratio = s.rps / base.rps if base.rps else float("nan")
         lines.append(f"{s.name:<24} {s.rps:>9.0f} {ratio:>15.0%} {s.p50_ms:>8.2f} {s.p99_ms:>8.2f} {s.errors:>7}")
     return "\n".join(lines)
+
+
+def throughput_verdict(summaries: list["Summary"], min_ratio: float, max_p99_ms: float,
+                       baseline: str = "hello-world") -> list[str]:
+    """One PASS/MISS line per target after the first (the baseline): throughput ratio, p99 and errors."""
+    base = summaries[0]
+    lines = []
+    for s in summaries[1:]:
+        ratio = s.rps / base.rps
+        ok = ratio >= min_ratio and s.p99_ms <= max_p99_ms and s.errors == 0
+        lines.append(f"{'PASS' if ok else 'MISS'} {s.name}: {ratio:.0%} of {baseline} (target >= {min_ratio:.0%}), "
+                     f"p99 {s.p99_ms:.1f} ms (target <= {max_p99_ms:.0f} ms), errors {s.errors}")
+    return lines
