@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Server, Target, measure, request, table, throughput_verdict  # noqa: E402
+from bench.common import add_load_args, Server, Target, measure, request, table, throughput_verdict  # noqa: E402
 
 EMAIL, PASSWORD = "owner@bench.local", "bench-password-123"
 HIGH_LIMITS = {"per_user": "100000000/hour", "per_ip": "100000000/hour"}
@@ -94,11 +94,8 @@ def check_targets(targets: list[Target], expect_users: int) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="measurement rounds per target (default 5)")
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per round (default 3)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients (default 8)")
+    add_load_args(parser)
     parser.add_argument("--users", type=int, default=1000, help="users in the organization (default 1000)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8, as in production)")
     return parser.parse_args(argv)
 
 

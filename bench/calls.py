@@ -23,7 +23,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.api import EMAIL, PASSWORD, bench_config, login  # noqa: E402
-from bench.common import (Server, Target, measure, percentile, request, table,  # noqa: E402
+from bench.common import (add_load_args, Server, Target, measure, percentile, request, table,  # noqa: E402
                           throughput_verdict)
 
 MIN_RATIO, MAX_P99_MS = 0.4, 50.0
@@ -102,10 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=100_000, help="calls in the organization (default 100000)")
-    parser.add_argument("--rounds", type=int, default=5, help="measurement rounds per target (default 5)")
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per round (default 3)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients (default 8)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8, as in production)")
+    add_load_args(parser)
     parser.add_argument("--cold", type=int, default=40, help="uncached requests timed one by one (default 40)")
     return parser.parse_args(argv)
 

@@ -240,3 +240,11 @@ def throughput_verdict(summaries: list["Summary"], min_ratio: float, max_p99_ms:
         lines.append(f"{'PASS' if ok else 'MISS'} {s.name}: {ratio:.0%} of {baseline} (target >= {min_ratio:.0%}), "
                      f"p99 {s.p99_ms:.1f} ms (target <= {max_p99_ms:.0f} ms), errors {s.errors}")
     return lines
+
+
+def add_load_args(parser) -> None:
+    """The load options every HTTP benchmark shares: rounds, duration, clients, waitress threads."""
+    parser.add_argument("--rounds", type=int, default=5, help="measurement rounds per target (default 5)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per round (default 3)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients (default 8)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8, as in production)")
