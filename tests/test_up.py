@@ -34,7 +34,7 @@ def test_up_serves_restarts_a_crashed_child_and_stops_cleanly(tmp_path):
     data, log, port = tmp_path / "data", tmp_path / "up.log", free_port()
     assert main(["init", "--data-dir", str(data), "--demo"]) == 0
     base = f"http://127.0.0.1:{port}"
-    proc = start_callbox(["up", "--data-dir", str(data), "--port", str(port)], log)
+    proc = start_callbox(["up", "--data-dir", str(data), "--port", str(port), "--sip-port", str(free_port())], log)
     try:
         wait_until(lambda: _health(base), 60, 0.25, "the web child to answer /api/v1/health")
         wait_until(lambda: f"Callbox is running at {base}" in log.read_text(), 10, what="the URL line")
