@@ -147,8 +147,9 @@ def test_200_sessions_leak_no_threads_and_no_sockets():
             session.write(bytes(FRAME_BYTES * 2))
         for session in batch:
             session.stop()
-    assert threading.active_count() == threads
-    assert _fds() == fds
+    # Never more than before (a leak); fewer is fine: earlier tests' threads and sockets may close meanwhile.
+    assert threading.active_count() <= threads
+    assert _fds() <= fds
 
 
 def test_after_a_reinvite_the_old_endpoint_cannot_take_the_stream_back(peer):
