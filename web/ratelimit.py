@@ -79,6 +79,9 @@ class LocalWindowCounter:
     def _sweep(self, current_start: int) -> None:
         for key in [k for k, (begun, _) in self._windows.items() if begun != current_start]:
             del self._windows[key]
+        if len(self._windows) >= self._max_keys:
+            # Every key is in the current window: start over rather than scan the whole table on each hit.
+            self._windows.clear()
 
 
 class StorageCounter:
